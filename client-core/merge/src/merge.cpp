@@ -1,0 +1,1 @@
+// placeholder until the merge implementation lands

@@ -3,12 +3,12 @@
 // its HLC, the device that made it and that device's sequence number (protocol/SPEC.md, "Changes").
 #pragma once
 
+#include "zb/protocol/hlc.hpp"
+#include "zb/protocol/value.hpp"
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include "zb/protocol/hlc.hpp"
-#include "zb/protocol/value.hpp"
 
 namespace zb::protocol {
 
@@ -20,7 +20,7 @@ enum class Op : std::uint8_t {
     Set = 1,      ///< set `column` to `value` (LWW, max, keep-both; append-only insert per column)
     Delete = 2,   ///< row-level tombstone; `column` is empty, `value` null
     Restore = 3,  ///< row-level undelete; `column` is empty, `value` null
-    Count = 4,    ///< counter: `value` is the origin device's running total for the column (Integer)
+    Count = 4,  ///< counter: `value` is the origin device's running total for the column (Integer)
     Command = 5,  ///< server-authoritative command: `table` names the command family, `column` the
                   ///< command, `value` its arguments as JSON text; the server answers with state
 };
@@ -31,9 +31,9 @@ struct Change {
     std::string column;  ///< empty for row-level operations
     Op op = Op::Set;
     Value value;
-    Hlc hlc;             ///< when the write happened, on its origin's clock
-    Hlc base;            ///< HLC of the cell version the writer saw when it wrote (0 = none);
-                         ///< used by keep-both to tell a concurrent edit from a later one
+    Hlc hlc;   ///< when the write happened, on its origin's clock
+    Hlc base;  ///< HLC of the cell version the writer saw when it wrote (0 = none);
+               ///< used by keep-both to tell a concurrent edit from a later one
     DeviceId origin = 0;
     std::uint64_t seq = 0;  ///< origin's sequence number: 1, 2, 3 … without gaps
 

@@ -4,21 +4,21 @@
 // Limits, and malformed input yields an Error, never an exception and never a crash.
 #pragma once
 
+#include "zb/protocol/messages.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "zb/protocol/messages.hpp"
-
 namespace zb::protocol {
 
 struct Limits {
-    std::size_t max_frame = 4u << 20;        ///< bytes in one encoded message
-    std::size_t max_depth = 6;               ///< CBOR nesting depth
-    std::size_t max_items = 20000;           ///< entries in one array or map
-    std::size_t max_string = 256u << 10;     ///< bytes in one text string
-    std::size_t max_bytes = 1u << 20;        ///< bytes in one byte string
-    std::size_t max_batch = 5000;            ///< changes in one Push or Changes
+    std::size_t max_frame = 4u << 20;     ///< bytes in one encoded message
+    std::size_t max_depth = 6;            ///< CBOR nesting depth
+    std::size_t max_items = 20000;        ///< entries in one array or map
+    std::size_t max_string = 256u << 10;  ///< bytes in one text string
+    std::size_t max_bytes = 1u << 20;     ///< bytes in one byte string
+    std::size_t max_batch = 5000;         ///< changes in one Push or Changes
 };
 
 /// Encode a message. Deterministic: equal messages give equal bytes.

@@ -5,11 +5,11 @@
 // ahead of local physical time (protocol/SPEC.md, "Clocks").
 #pragma once
 
+#include "zb/protocol/result.hpp"
+
 #include <compare>
 #include <cstdint>
 #include <string>
-
-#include "zb/protocol/result.hpp"
 
 namespace zb::protocol {
 
@@ -25,7 +25,9 @@ struct Hlc {
         return Hlc{(millis << kLogicalBits) | logical};
     }
     constexpr std::uint64_t millis() const { return raw >> kLogicalBits; }
-    constexpr std::uint16_t logical() const { return static_cast<std::uint16_t>(raw & kLogicalMask); }
+    constexpr std::uint16_t logical() const {
+        return static_cast<std::uint16_t>(raw & kLogicalMask);
+    }
     constexpr bool is_zero() const { return raw == 0; }
 
     friend constexpr auto operator<=>(Hlc, Hlc) = default;

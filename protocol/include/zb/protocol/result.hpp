@@ -16,33 +16,33 @@ namespace zb::protocol {
 enum class Errc : std::uint16_t {
     Ok = 0,
     // 1xx: framing and decoding
-    Malformed = 100,        ///< bytes are not valid CBOR or not a message
-    TooLarge = 101,         ///< a frame, string, bytes value or batch exceeds a limit
-    TooDeep = 102,          ///< nesting deeper than the limit
-    TooMany = 103,          ///< an array or map has more entries than the limit
-    UnknownType = 104,      ///< message type number not known to this version
-    MissingField = 105,     ///< a required field is absent
-    WrongType = 106,        ///< a field has the wrong CBOR type
-    BadValue = 107,         ///< a field is out of its range
+    Malformed = 100,     ///< bytes are not valid CBOR or not a message
+    TooLarge = 101,      ///< a frame, string, bytes value or batch exceeds a limit
+    TooDeep = 102,       ///< nesting deeper than the limit
+    TooMany = 103,       ///< an array or map has more entries than the limit
+    UnknownType = 104,   ///< message type number not known to this version
+    MissingField = 105,  ///< a required field is absent
+    WrongType = 106,     ///< a field has the wrong CBOR type
+    BadValue = 107,      ///< a field is out of its range
     // 2xx: session and handshake
     VersionUnsupported = 200,  ///< no protocol version in common
     UnexpectedMessage = 201,   ///< message not allowed in the current session state
     HandshakeTimeout = 202,
     IdleTimeout = 203,
     RateLimited = 204,
-    ServerBusy = 205,          ///< connection cap reached
+    ServerBusy = 205,  ///< connection cap reached
     ShuttingDown = 206,
     // 3xx: identity
-    AuthFailed = 300,          ///< bad signature, unknown device
+    AuthFailed = 300,  ///< bad signature, unknown device
     TokenExpired = 301,
     TokenInvalid = 302,
     DeviceRevoked = 303,
-    EnrollCodeInvalid = 304,   ///< unknown, used or expired enrollment code
+    EnrollCodeInvalid = 304,  ///< unknown, used or expired enrollment code
     BadBatchSignature = 305,
-    Replay = 306,              ///< a push batch that was already seen under another signature
+    Replay = 306,  ///< a push batch that was already seen under another signature
     // 4xx: permission and scope
-    Forbidden = 400,           ///< the role may not write this row or column
-    OutOfScope = 401,          ///< the row is outside the device's scopes
+    Forbidden = 400,   ///< the role may not write this row or column
+    OutOfScope = 401,  ///< the row is outside the device's scopes
     // 5xx: validation and merge
     UnknownTable = 500,
     ServerAuthoritative = 501,  ///< only a command may change this data
@@ -55,7 +55,7 @@ enum class Errc : std::uint16_t {
     Internal = 601,
     DiskFull = 602,
     // 7xx: clocks
-    ClockAhead = 700,          ///< a timestamp too far ahead of local time
+    ClockAhead = 700,  ///< a timestamp too far ahead of local time
     ClockOverflow = 701,
 };
 
@@ -70,7 +70,7 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
 public:
-    Result(T v) : v_(std::move(v)) {}  // NOLINT(google-explicit-constructor)
+    Result(T v) : v_(std::move(v)) {}      // NOLINT(google-explicit-constructor)
     Result(Error e) : v_(std::move(e)) {}  // NOLINT(google-explicit-constructor)
     bool ok() const { return v_.index() == 0; }
     explicit operator bool() const { return ok(); }
@@ -100,6 +100,8 @@ private:
     bool ok_ = true;
 };
 
-inline Error make_error(Errc c, std::string msg) { return Error{c, std::move(msg)}; }
+inline Error make_error(Errc c, std::string msg) {
+    return Error{c, std::move(msg)};
+}
 
 }  // namespace zb::protocol

@@ -16,10 +16,23 @@ using Bytes = std::vector<std::uint8_t>;
 /// Index order is the type rank used by compare(): null < integer < real < text < bytes.
 using Value = std::variant<std::monostate, std::int64_t, double, std::string, Bytes>;
 
+// GCC's -Wshadow flags the scoped enumerator Bytes against the alias above although the two
+// can never be confused (ValueType::Bytes is always qualified).
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wshadow"
+#endif
 enum class ValueType : std::uint8_t { Null = 0, Integer = 1, Real = 2, Text = 3, Bytes = 4 };
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 
-inline ValueType type_of(const Value& v) { return static_cast<ValueType>(v.index()); }
-inline bool is_null(const Value& v) { return v.index() == 0; }
+inline ValueType type_of(const Value& v) {
+    return static_cast<ValueType>(v.index());
+}
+inline bool is_null(const Value& v) {
+    return v.index() == 0;
+}
 
 /// Total order over values used where a policy needs one (the `max` policy, deterministic
 /// tie-breaks). Integers and reals compare numerically with each other (an exact comparison,

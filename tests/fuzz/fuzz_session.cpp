@@ -9,6 +9,7 @@
 #include "zb/protocol/codec.hpp"
 #include "zb/server/config.hpp"
 #include "zb/server/context.hpp"
+#include "zb/server/log.hpp"
 #include "zb/server/session.hpp"
 
 #include <sodium.h>
@@ -33,6 +34,7 @@ struct World {
 
     World() {
         if (sodium_init() < 0) std::abort();
+        server::set_log_level(server::LogLevel::Off);
         char tmpl[] = "/tmp/zb-fuzz-session-XXXXXX";
         if (!::mkdtemp(tmpl)) std::abort();
         dir = tmpl;

@@ -1,0 +1,257 @@
+// SPDX-License-Identifier: Apache-2.0
+// The push pipeline (see ingest.hpp). Order of checks per change: sequence (already settled →
+// its stored result; gap → SequenceGap), clock, table, command dispatch, column policy, row write
+// scope against the stored row and the row after the change, append-only; then merge::apply.
+// Rejected changes settle their seq too, so a device never gets stuck behind a refused change.
+#include "zb/server/ingest.hpp"
+
+#include "zb/merge/merge.hpp"
+#include "zb/protocol/codec.hpp"
+#include "zb/server/log.hpp"
+
+#include <chrono>
+#include <map>
+
+namespace zb::server {
+
+using protocol::Change;
+using protocol::ChangeResult;
+using protocol::Errc;
+using protocol::Op;
+
+namespace {
+
+struct RowKey {
+    std::string table, row;
+    auto operator<=>(const RowKey&) const = default;
+};
+
+std::string text_of(const protocol::Value& v) {
+    return v.index() == 3 ? std::get<3>(v) : std::string();
+}
+
+/// The batch's own writes to org/owner columns, so a new row's first change (say, its title)
+/// is checked against the org the same batch gives it.
+struct Lookahead {
+    std::map<RowKey, RowInfo> rows;
+};
+
+Lookahead scan_batch(const merge::Schema& schema, const protocol::Push& push) {
+    Lookahead la;
+    for (const auto& c : push.changes) {
+        if (c.op != Op::Set) continue;
+        const merge::TableDef* td = schema.table(c.table);
+        if (!td) continue;
+        RowInfo& ri = la.rows[RowKey{c.table, c.row}];
+        if (c.column == td->org_column) ri.org = text_of(c.value);
+        if (!td->owner_column.empty() && c.column == td->owner_column) ri.owner = text_of(c.value);
+    }
+    return la;
+}
+
+class BatchRun {
+public:
+    BatchRun(ServerContext& ctx, const Principal& p, StoreTxn& txn, std::uint64_t now)
+        : ctx_(ctx), p_(p), txn_(txn), now_(now) {}
+
+    /// Check and apply one change with seq == next expected. Returns its result.
+    ChangeResult run(const Change& c, const Lookahead& la) {
+        ChangeResult r{c.seq, Errc::Ok, {}};
+        auto reject = [&](Errc code, std::string msg) {
+            r.code = code;
+            r.message = std::move(msg);
+            return r;
+        };
+        if (c.hlc.millis() > now_ + ctx_.config.max_clock_ahead_ms)
+            return reject(Errc::ClockAhead, "timestamp too far ahead of server time");
+        if (c.hlc.is_zero()) return reject(Errc::BadValue, "change without a timestamp");
+        if (c.op == Op::Command) return run_command(c);
+        const merge::TableDef* td = ctx_.schema.table(c.table);
+        if (!td) return reject(Errc::UnknownTable, "unknown table");
+        if (c.op == Op::Set || c.op == Op::Count) {
+            if (c.column.empty()) return reject(Errc::BadValue, "column change without a column");
+            if (ctx_.schema.policy(c.table, c.column) == merge::Policy::Server)
+                return reject(Errc::ServerAuthoritative, "only a command may change this column");
+        }
+        if (c.op == Op::Delete && !td->deletable)
+            return reject(Errc::AppendOnlyViolation, "rows of this table cannot be deleted");
+
+        RowKey key{c.table, c.row};
+        auto pre_it = pre_.find(key);
+        if (pre_it == pre_.end()) pre_it = pre_.emplace(key, txn_.row_info(c.table, c.row)).first;
+        const std::optional<RowInfo>& stored = pre_it->second;
+        RowInfo after = txn_.row_info(c.table, c.row).value_or(RowInfo{});
+        if (auto la_it = la.rows.find(key); la_it != la.rows.end()) {
+            if (after.org.empty()) after.org = la_it->second.org;
+            if (after.owner.empty()) after.owner = la_it->second.owner;
+        }
+        if (c.op == Op::Set) {
+            if (c.column == td->org_column) after.org = text_of(c.value);
+            if (!td->owner_column.empty() && c.column == td->owner_column)
+                after.owner = text_of(c.value);
+        }
+        if (auto ok = check_row_write(p_, *td, stored, after); !ok)
+            return reject(ok.error().code, ok.error().message);
+
+        if (c.op == Op::Set && ctx_.schema.policy(c.table, c.column) == merge::Policy::AppendOnly) {
+            auto cur = txn_.state().cell(c.table, c.row, c.column);
+            if (cur && (cur->hlc != c.hlc || cur->origin != c.origin))
+                return reject(Errc::AppendOnlyViolation, "append-only cell already written");
+        }
+        txn_.set_current(&c);
+        auto applied = merge::apply(ctx_.schema, txn_.state(), c);
+        txn_.set_current(nullptr);
+        if (!applied) return reject(applied.error().code, applied.error().message);
+        return r;
+    }
+
+    bool server_writes() const { return server_writes_; }
+
+private:
+    ChangeResult run_command(const Change& c) {
+        ChangeResult r{c.seq, Errc::Ok, {}};
+        CommandHandler* h = ctx_.commands.find(c.table, c.column);
+        if (!h) {
+            r.code = Errc::RuleViolation;
+            r.message = "unknown command";
+            return r;
+        }
+        auto writes = h->handle(CommandContext{p_, txn_, now_}, c);
+        if (!writes) {
+            r.code = writes.error().code == Errc::Ok ? Errc::RuleViolation : writes.error().code;
+            r.message = writes.error().message;
+            return r;
+        }
+        for (const auto& w : writes.value()) {
+            auto hlc = txn_.server_clock().tick(now_);
+            if (!hlc) throw std::runtime_error("server clock overflow");
+            Change sc;
+            sc.table = w.table;
+            sc.row = w.row;
+            sc.column = w.column;
+            sc.op = w.op;
+            sc.value = w.value;
+            sc.hlc = hlc.value();
+            sc.origin = txn_.server_device_id();
+            sc.seq = txn_.next_server_seq();
+            txn_.set_current(&sc);
+            auto applied = merge::apply(ctx_.schema, txn_.state(), sc);
+            txn_.set_current(nullptr);
+            if (!applied)
+                throw std::runtime_error("command wrote an invalid change: " +
+                                         applied.error().message);
+            txn_.log_change(sc, Errc::Ok, {});
+            server_writes_ = true;
+        }
+        return r;
+    }
+
+    ServerContext& ctx_;
+    const Principal& p_;
+    StoreTxn& txn_;
+    std::uint64_t now_;
+    std::map<RowKey, std::optional<RowInfo>> pre_;
+    bool server_writes_ = false;
+};
+
+}  // namespace
+
+protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
+                                      const protocol::Push& push) {
+    const auto started = std::chrono::steady_clock::now();
+    if (push.changes.size() > ctx.config.limits.max_batch)
+        return protocol::make_error(Errc::TooLarge, "batch exceeds the change limit");
+    const std::uint64_t now = ctx.now_ms();
+    IngestResult out;
+    out.ack.batch = push.batch;
+
+    auto txn = ctx.store->begin();
+    auto dev = txn->device(p.device);
+    if (!dev) return protocol::make_error(Errc::AuthFailed, "unknown device");
+    if (dev->revoked) return protocol::make_error(Errc::DeviceRevoked, "device revoked");
+    if (!verify_signature(protocol::push_payload(push), push.signature, dev->public_key))
+        return protocol::make_error(Errc::BadBatchSignature, "batch signature does not verify");
+
+    std::uint64_t acked = dev->acked_seq;
+    out.ack.acked_seq = acked;
+    // A change that claims another origin poisons the whole batch: nothing is stored.
+    for (const auto& c : push.changes) {
+        if (c.origin != p.device) {
+            for (const auto& x : push.changes)
+                out.ack.results.push_back(
+                    {x.seq, Errc::Forbidden, "origin is not the authenticated device"});
+            out.rejected = push.changes.size();
+            return out;
+        }
+    }
+
+    Lookahead la = scan_batch(ctx.schema, push);
+    BatchRun run(ctx, p, *txn, now);
+    std::uint64_t first_new = 0, last_new = 0;
+    bool gap = false;
+    for (const auto& c : push.changes) {
+        if (c.seq <= acked) {
+            auto prev = txn->logged(c.origin, c.seq);
+            out.ack.results.push_back(prev ? *prev : ChangeResult{c.seq, Errc::Ok, {}});
+            out.ack.results.back().seq = c.seq;
+            continue;
+        }
+        if (gap || c.seq != acked + 1) {
+            gap = true;
+            out.ack.results.push_back({c.seq, Errc::SequenceGap, "sequence number skipped"});
+            ++out.rejected;
+            continue;
+        }
+        ChangeResult r = run.run(c, la);
+        txn->log_change(c, r.code, r.message);
+        if (r.code == Errc::Ok) {
+            ++out.accepted;
+        } else {
+            ++out.rejected;
+        }
+        out.ack.results.push_back(std::move(r));
+        acked = c.seq;
+        if (!first_new) first_new = c.seq;
+        last_new = c.seq;
+    }
+    if (last_new) {
+        txn->set_acked(p.device, acked);
+        AuditEntry e;
+        e.kind = 1;
+        e.time_ms = now;
+        e.device = p.device;
+        e.batch = push.batch;
+        e.first_seq = first_new;
+        e.last_seq = last_new;
+        e.accepted = static_cast<std::uint32_t>(out.accepted);
+        e.rejected = static_cast<std::uint32_t>(out.rejected);
+        e.payload_hash = blake2b(protocol::push_payload(push));
+        e.signature = push.signature;
+        txn->append_audit(std::move(e));
+        const std::uint64_t head_before = ctx.store->head();
+        auto touched = txn->touched();
+        if (auto ok = txn->commit(); !ok) return ok.error();
+        if (txn->head() != head_before) {
+            CommitInfo ci;
+            ci.cursor = txn->head();
+            ci.rows = std::move(touched);
+            ci.server_writes = run.server_writes();
+            out.commit = std::move(ci);
+        }
+    }
+    out.ack.acked_seq = acked;
+    ctx.metrics.changes_accepted += out.accepted;
+    ctx.metrics.changes_rejected += out.rejected;
+    ctx.metrics.pushes += 1;
+    ctx.metrics.observe_push_latency(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    return out;
+}
+
+bool notify_wanted(const Principal& p, const CommitInfo& c) {
+    for (const auto& [info, vis] : c.rows)
+        if (can_read_row(p, vis, info.org, info.owner)) return true;
+    return false;
+}
+
+}  // namespace zb::server

@@ -25,3 +25,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== tests"
 ctest --test-dir "$BUILD" -LE "slow|bench" --output-on-failure -j "$JOBS" --timeout 600
+
+echo "== short fuzz pass (clang-14 libFuzzer, 20 s per target)"
+ZB_JOBS=$JOBS ./scripts/fuzz.sh all 20

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
-// The DbOpener the C ABI gives the Replica: every connection goes through zb_crypto's encrypting
-// VFS, keyed by the raw key or the passphrase from zb_db_config, and wipe() crypto-shreds the
-// files. The Replica only sees core::Result, so the opener remembers the typed crypto error of
-// the last failed open; open_replica() turns it into ZB_ERR_CRYPTO and friends.
+// How the C ABI opens a Replica: through zb::core::EncryptedOpener (zb_crypto's encrypting VFS),
+// keyed by the raw key or the passphrase from zb_db_config. The Replica only sees core::Result,
+// so the opener remembers the typed crypto error of the last failed open; open_replica() turns
+// it into ZB_ERR_CRYPTO and friends.
+
+#include "zb/core/encrypted_opener.hpp"
 
 #include "handles.hpp"
 
@@ -44,44 +46,6 @@ zb_status status_of_crypto(crypto::Errc e) {
     return ZB_ERR_INTERNAL;
 }
 
-class EncryptedDatabase final : public core::Database {
-public:
-    explicit EncryptedDatabase(crypto::EncryptedDb db) : db_(std::move(db)) {}
-    sqlite3* handle() override { return db_.handle(); }
-
-private:
-    crypto::EncryptedDb db_;
-};
-
-class EncryptedOpener final : public core::DbOpener {
-public:
-    explicit EncryptedOpener(const Secret& secret) : secret_(secret) {}
-
-    core::Result<std::unique_ptr<core::Database>> open(const std::string& path) override {
-        crypto::Result<crypto::EncryptedDb> r =
-            secret_.key ? crypto::EncryptedDb::open(path, *secret_.key)
-                        : crypto::open_with_passphrase(path, secret_.passphrase_view());
-        if (!r.ok()) {
-            last_error_ = r.error();
-            return core::Error{core::Errc::StorageFailure, r.error().message};
-        }
-        return std::unique_ptr<core::Database>(
-            std::make_unique<EncryptedDatabase>(std::move(r).value()));
-    }
-
-    core::Result<void> destroy(const std::string& path) override {
-        auto r = crypto::wipe(path);
-        if (!r.ok()) return core::Error{core::Errc::StorageFailure, r.error().message};
-        return {};
-    }
-
-    const std::optional<crypto::Error>& last_error() const { return last_error_; }
-
-private:
-    const Secret& secret_;  // owned by the DbState, which outlives the Replica and this opener
-    std::optional<crypto::Error> last_error_;
-};
-
 }  // namespace
 
 [[noreturn]] void fail_crypto(const crypto::Error& e) {
@@ -89,7 +53,16 @@ private:
 }
 
 std::unique_ptr<core::Replica> open_replica(DbState& state) {
-    auto opener = std::make_shared<EncryptedOpener>(state.secret);
+    // One opener for phones, the CLI and this ABI: zb::core::EncryptedOpener, over a copy of the
+    // secret in guarded memory (the DbState keeps its own for rekey and passphrase changes).
+    std::shared_ptr<core::EncryptedOpener> opener;
+    if (state.secret.key) {
+        auto key = crypto::SecretKey::from_bytes(state.secret.key->bytes());
+        if (!key.ok()) fail_crypto(key.error());
+        opener = core::EncryptedOpener::with_key(std::move(key).value());
+    } else {
+        opener = core::EncryptedOpener::with_passphrase(state.secret.passphrase_view());
+    }
     core::Options options;
     options.path = state.path;
     options.schema = domain::make_schema();

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Home directory handling of the `zhibu` client: key file creation with 0600 permissions (or the
-// ZHIBU_PASSPHRASE key record), an encrypting DbOpener over zb::crypto::EncryptedDb, device.json,
+// ZHIBU_PASSPHRASE key record), the replica opened through zb::core::EncryptedOpener, device.json,
 // and the mapping of core and transport errors to exit codes.
 #include "home.hpp"
 
+#include "zb/core/encrypted_opener.hpp"
 #include "zb/crypto/encrypted_db.hpp"
 #include "zb/crypto/secret_key.hpp"
 #include "zb/domain/schema.hpp"
@@ -22,48 +23,6 @@ namespace zb::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-/// A connection opened through the zb-seal VFS; owns the EncryptedDb (and its key binding).
-class SealedDatabase final : public core::Database {
-public:
-    explicit SealedDatabase(crypto::EncryptedDb db) : db_(std::move(db)) {}
-    sqlite3* handle() override { return db_.handle(); }
-
-private:
-    crypto::EncryptedDb db_;
-};
-
-/// Opens the replica with a raw key (key file) or a passphrase (key record next to the file).
-class SealedOpener final : public core::DbOpener {
-public:
-    explicit SealedOpener(crypto::SecretKey key) : key_(std::move(key)) {}
-    explicit SealedOpener(std::string passphrase) : passphrase_(std::move(passphrase)) {}
-
-    core::Result<std::unique_ptr<core::Database>> open(const std::string& path) override {
-        auto db = key_ ? crypto::EncryptedDb::open(path, *key_)
-                       : crypto::open_with_passphrase(path, passphrase_);
-        if (!db) {
-            const auto& e = db.error();
-            std::string why(crypto::errc_name(e.code));
-            if (e.code == crypto::Errc::WrongKey)
-                why = "the key does not open this replica (wrong replica.key or passphrase)";
-            else if (e.code == crypto::Errc::WrongPassphrase)
-                why = "wrong passphrase (ZHIBU_PASSPHRASE)";
-            return core::Error{core::Errc::StorageFailure, why + ": " + e.message};
-        }
-        return std::unique_ptr<core::Database>(std::make_unique<SealedDatabase>(std::move(*db)));
-    }
-
-    core::Result<void> destroy(const std::string& path) override {
-        auto r = crypto::wipe(path);
-        if (!r) return core::Error{core::Errc::StorageFailure, r.error().message};
-        return {};
-    }
-
-private:
-    std::optional<crypto::SecretKey> key_;
-    std::string passphrase_;
-};
 
 /// Read the 32-byte key file, refusing one that others can read; create it when asked.
 crypto::SecretKey load_or_create_key(const fs::path& path, bool create) {
@@ -123,7 +82,7 @@ core::Replica& Context::open_replica(bool create) {
                            "cannot create " + home.string() + ": " + ec.message());
         fs::permissions(home, fs::perms::owner_all, fs::perm_options::replace, ec);
     }
-    std::shared_ptr<core::DbOpener> opener;
+    std::shared_ptr<core::EncryptedOpener> opener;
     const char* pass = std::getenv("ZHIBU_PASSPHRASE");
     const bool has_record = fs::exists(crypto::key_record_path(db_path().string()), ec);
     if (pass && *pass) {
@@ -131,19 +90,29 @@ core::Replica& Context::open_replica(bool create) {
             throw CliError(
                 Exit::Storage, "storage",
                 "this replica uses a key file, not a passphrase; unset ZHIBU_PASSPHRASE");
-        opener = std::make_shared<SealedOpener>(std::string(pass));
+        opener = core::EncryptedOpener::with_passphrase(pass);
     } else {
         if (has_record)
             throw CliError(Exit::Storage, "storage",
                            "this replica is protected by a passphrase; set ZHIBU_PASSPHRASE");
-        opener = std::make_shared<SealedOpener>(load_or_create_key(key_path(), create));
+        opener = core::EncryptedOpener::with_key(load_or_create_key(key_path(), create));
     }
     core::Options options;
     options.path = db_path().string();
     options.schema = domain::make_schema();
-    options.opener = std::move(opener);
+    options.opener = opener;
     auto r = core::Replica::open(std::move(options));
-    if (!r) throw CliError(Exit::Storage, "storage", r.error().message);
+    if (!r) {
+        std::string why = r.error().message;
+        if (const auto& e = opener->last_error()) {
+            if (e->code == crypto::Errc::WrongKey)
+                why = "the key does not open this replica (wrong replica.key or passphrase): " +
+                      e->message;
+            else if (e->code == crypto::Errc::WrongPassphrase)
+                why = "wrong passphrase (ZHIBU_PASSPHRASE): " + e->message;
+        }
+        throw CliError(Exit::Storage, "storage", why);
+    }
     replica = std::move(r.value());
     return *replica;
 }

@@ -122,27 +122,8 @@ private:
             r.message = writes.error().message;
             return r;
         }
-        for (const auto& w : writes.value()) {
-            auto hlc = txn_.server_clock().tick(now_);
-            if (!hlc) throw std::runtime_error("server clock overflow");
-            Change sc;
-            sc.table = w.table;
-            sc.row = w.row;
-            sc.column = w.column;
-            sc.op = w.op;
-            sc.value = w.value;
-            sc.hlc = hlc.value();
-            sc.origin = txn_.server_device_id();
-            sc.seq = txn_.next_server_seq();
-            txn_.set_current(&sc);
-            auto applied = merge::apply(ctx_.schema, txn_.state(), sc);
-            txn_.set_current(nullptr);
-            if (!applied)
-                throw std::runtime_error("command wrote an invalid change: " +
-                                         applied.error().message);
-            txn_.log_change(sc, Errc::Ok, {});
-            server_writes_ = true;
-        }
+        write_server_changes(ctx_, txn_, writes.value(), now_);
+        server_writes_ = server_writes_ || !writes.value().empty();
         return r;
     }
 
@@ -155,6 +136,29 @@ private:
 };
 
 }  // namespace
+
+void write_server_changes(ServerContext& ctx, StoreTxn& txn,
+                          const std::vector<CommandWrite>& writes, std::uint64_t now_ms) {
+    for (const auto& w : writes) {
+        auto hlc = txn.server_clock().tick(now_ms);
+        if (!hlc) throw std::runtime_error("server clock overflow");
+        protocol::Change sc;
+        sc.table = w.table;
+        sc.row = w.row;
+        sc.column = w.column;
+        sc.op = w.op;
+        sc.value = w.value;
+        sc.hlc = hlc.value();
+        sc.origin = txn.server_device_id();
+        sc.seq = txn.next_server_seq();
+        txn.set_current(&sc);
+        auto applied = merge::apply(ctx.schema, txn.state(), sc);
+        txn.set_current(nullptr);
+        if (!applied)
+            throw std::runtime_error("server write refused by merge: " + applied.error().message);
+        txn.log_change(sc, Errc::Ok, {});
+    }
+}
 
 protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
                                       const protocol::Push& push) {

@@ -2,6 +2,7 @@
 // zhibu-server: the command-line entry point. Subcommands: serve, dev-cert, enroll-code, revoke,
 // audit-verify; each has --help. Exit codes: 0 ok, 1 failure (including a broken audit chain),
 // 2 usage error.
+#include "zb/domain/schema.hpp"
 #include "zb/server/config.hpp"
 #include "zb/server/context.hpp"
 #include "zb/server/log.hpp"
@@ -80,8 +81,9 @@ int usage_error(const std::string& msg) {
 std::unique_ptr<ServerContext> open_context(const Args& a) {
     Config cfg = load_config(a.get("--config"));
     set_log_level(parse_log_level(cfg.log_level));
+    // The Party data model (zb_domain) unless the configuration declares its own tables.
     zb::merge::Schema schema =
-        cfg.schema_json.is_null() ? zb::merge::Schema{} : schema_from_json(cfg.schema_json);
+        cfg.schema_json.is_null() ? zb::domain::make_schema() : schema_from_json(cfg.schema_json);
     return make_context(std::move(cfg), std::move(schema));
 }
 

@@ -102,6 +102,9 @@ bool can_read_row(const Principal& p, merge::Visibility vis, std::string_view or
     if (p.role == Role::Auditor) return false;
     bool own = !owner.empty() && owner == p.person;
     if (own && vis != merge::Visibility::Officers) return true;
+    // Published down the tree: an Org-visible row at an ancestor of the principal's organisation
+    // (university-wide content, a college's notices) is read by everyone below it.
+    if (vis == merge::Visibility::Org && !p.org.empty() && covers(org, p.org)) return true;
     if (!p.in_scope(org)) return false;
     if (p.officer()) return true;
     return vis == merge::Visibility::Org;

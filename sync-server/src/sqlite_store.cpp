@@ -691,9 +691,15 @@ private:
             }
         }
         if (scope.empty()) scope = "0";
+        if (p.role == Role::Auditor) return "0";
         std::string own = "(r.owner=:person AND r.vis IN (1,2))";
-        if (p.officer()) return "(" + own + " OR " + scope + ")";
-        return "(" + own + " OR (r.vis=1 AND (" + scope + ")))";
+        // Org-visible rows published at an ancestor of the principal's organisation (university
+        // content, college notices) are read by everyone below it: see can_read_row().
+        std::string published =
+            "(r.vis=1 AND (r.org='/' OR r.org=:porg OR "
+            "substr(:porg,1,length(r.org)+1)=r.org||'/'))";
+        if (p.officer()) return "(" + own + " OR " + published + " OR " + scope + ")";
+        return "(" + own + " OR " + published + " OR (r.vis=1 AND (" + scope + ")))";
     }
     static void bind_filter(sql::Stmt& s, const Principal& p) {
         for (std::size_t i = 0; i < p.scopes.size(); ++i) {
@@ -701,6 +707,7 @@ private:
             if (int idx = s.param(n.c_str())) s.bind(idx, std::string_view(p.scopes[i]));
         }
         if (int idx = s.param(":person")) s.bind(idx, std::string_view(p.person));
+        if (int idx = s.param(":porg")) s.bind(idx, std::string_view(p.org));
     }
 
     template <class F>

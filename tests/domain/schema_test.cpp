@@ -129,6 +129,7 @@ TEST_CASE("schema: merge policies per §12", "[domain][schema]") {
     // Learning: progress max, seconds recomputed from distinct sessions, sessions append-only.
     CHECK(policy_of(tables::kLearningRecords, "progress") == Policy::Max);
     CHECK(policy_of(tables::kLearningRecords, "seconds") == Policy::Server);
+    CHECK(policy_of(tables::kLearningRecords, "person_id") == Policy::AppendOnly);
     CHECK(policy_of(tables::kLearningSessions, "seconds") == Policy::AppendOnly);
     CHECK(policy_of(tables::kReadReceipts, "last_read_at") == Policy::Max);
     // Persons: identity server-owned, contact self-editable.

@@ -45,6 +45,20 @@ TEST_CASE("read visibility per role", "[scope]") {
     CHECK_FALSE(can_read_row(auditor, Visibility::Org, "/u/cs/b3", ""));
 }
 
+TEST_CASE("Org-visible rows published at an ancestor are read below it", "[scope]") {
+    auto member = make_principal(1, "alice", Role::Member, "/u/cs/b3");
+    auto auditor = make_principal(5, "aud", Role::Auditor, "/u");
+    // University-wide and college content reaches the branch member...
+    CHECK(can_read_row(member, Visibility::Org, "/u", ""));
+    CHECK(can_read_row(member, Visibility::Org, "/u/cs", ""));
+    // ...but not a sibling college's, nor ancestor rows that are not Org-visible.
+    CHECK_FALSE(can_read_row(member, Visibility::Org, "/u/math", ""));
+    CHECK_FALSE(can_read_row(member, Visibility::Org, "/u/c", ""));
+    CHECK_FALSE(can_read_row(member, Visibility::Owner, "/u", "bob"));
+    CHECK_FALSE(can_read_row(member, Visibility::Officers, "/u/cs", ""));
+    CHECK_FALSE(can_read_row(auditor, Visibility::Org, "/u", ""));
+}
+
 TEST_CASE("sensitive columns: owner full, officer masked, others hidden", "[scope]") {
     auto member = make_principal(1, "alice", Role::Member, "/u/cs/b3");
     auto secretary = make_principal(2, "sec", Role::BranchSecretary, "/u/cs/b3");

@@ -284,7 +284,10 @@ std::vector<TableDef> schema_tables() {
     // from a restored backup on a re-registered device (new device id) would be counted twice.
     {
         auto t = table(T::kLearningRecords, L, Visibility::Owner, "person_id", false);
-        cols(t, S, {"person_id", "content_id", "seconds"});
+        // The member's device creates the row, so who and what are fixed at insert (AppendOnly);
+        // the seconds are the server's.
+        cols(t, A, {"person_id", "content_id"});
+        cols(t, S, {"seconds"});
         cols(t, M, {"progress"});
         cols(t, A, {"completed_at"});  // first completion is the fact that counts
         cols(t, L, {"last_position"});

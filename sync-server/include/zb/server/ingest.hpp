@@ -33,6 +33,12 @@ struct IngestResult {
 protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
                                       const protocol::Push& push);
 
+/// Write server-origin changes (a command's results, an import, the nightly job) inside `txn`:
+/// each gets the server's HLC, device id and next sequence number, goes through merge::apply and
+/// into the change log. Throws std::runtime_error if the merge refuses one (a server bug).
+void write_server_changes(ServerContext& ctx, StoreTxn& txn,
+                          const std::vector<CommandWrite>& writes, std::uint64_t now_ms);
+
 /// Can a session of `p` see a row (org, owner, visibility) — for Notify.
 bool notify_wanted(const Principal& p, const CommitInfo& c);
 

@@ -55,6 +55,10 @@ struct RowInfo {
     std::string owner;
 };
 
+/// May `p` read a row of this visibility, organisation and owner? Owners read their own rows
+/// (unless Officers-only); Org-visible rows are read within the principal's scopes and, when
+/// published at an ancestor of the principal's organisation, by everyone below it; officers
+/// read every row within their scopes. Auditors read no data rows.
 bool can_read_row(const Principal& p, merge::Visibility vis, std::string_view org,
                   std::string_view owner);
 

@@ -24,8 +24,9 @@ std::string_view policy_name(Policy p);
 
 /// Who may read a row, given the row's organisation path and owner (see sync-server scopes).
 enum class Visibility : std::uint8_t {
-    Org = 1,    ///< everyone whose scope covers the row's org (branch-shared data: notices, content)
-    Owner = 2,  ///< the owning person, plus officers whose scope covers the row's org
+    Org = 1,       ///< everyone whose scope covers the row's org, and everyone below the row's org
+                   ///< (branch-shared data; university and college notices and content)
+    Owner = 2,     ///< the owning person, plus officers whose scope covers the row's org
     Officers = 3,  ///< only officers whose scope covers the row's org (committee business)
 };
 
@@ -37,12 +38,12 @@ struct ColumnDef {
 
 struct TableDef {
     std::string name;
-    Policy policy = Policy::Lww;   ///< for columns not listed, and for row-level operations
+    Policy policy = Policy::Lww;  ///< for columns not listed, and for row-level operations
     std::vector<ColumnDef> columns;
-    std::string org_column = "org";   ///< column holding the row's organisation path
-    std::string owner_column;         ///< column holding the owning person id ("" = none)
+    std::string org_column = "org";  ///< column holding the row's organisation path
+    std::string owner_column;        ///< column holding the owning person id ("" = none)
     Visibility visibility = Visibility::Org;
-    bool deletable = true;            ///< false for ledgers: a row delete is refused
+    bool deletable = true;  ///< false for ledgers: a row delete is refused
 
     const ColumnDef* column(std::string_view col) const;
 };

@@ -21,15 +21,15 @@
 //    and edit wins, and a deleted row keeps its cells, so a Restore brings it back intact.
 #pragma once
 
+#include "zb/merge/schema.hpp"
+#include "zb/protocol/change.hpp"
+#include "zb/protocol/result.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "zb/merge/schema.hpp"
-#include "zb/protocol/change.hpp"
-#include "zb/protocol/result.hpp"
 
 namespace zb::merge {
 
@@ -84,13 +84,14 @@ public:
     /// Keep-both versions of a cell (any order).
     virtual std::vector<Cell> versions(std::string_view table, std::string_view row,
                                        std::string_view column) = 0;
-    virtual void add_version(std::string_view table, std::string_view row,
-                             std::string_view column, const Cell& v) = 0;
+    virtual void add_version(std::string_view table, std::string_view row, std::string_view column,
+                             const Cell& v) = 0;
 };
 
 enum class Outcome : std::uint8_t {
-    Applied = 1,   ///< the visible state changed
-    Absorbed = 2,  ///< valid but changed nothing visible (older, duplicate, or a losing version kept)
+    Applied = 1,  ///< the visible state changed
+    Absorbed =
+        2,  ///< valid but changed nothing visible (older, duplicate, or a losing version kept)
 };
 
 /// Apply one change. Errors only for changes no replica can interpret (wrong value type for a

@@ -5,19 +5,19 @@
 // simulator may implement it in memory.
 #pragma once
 
+#include "zb/protocol/messages.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "zb/protocol/messages.hpp"
-
 namespace zb::core {
 
 /// The device's identity as the engine needs it.
 struct DeviceIdentity {
-    protocol::DeviceId device = 0;   ///< 0 until enrolled
-    protocol::Bytes public_key;      ///< Ed25519, 32 bytes
+    protocol::DeviceId device = 0;  ///< 0 until enrolled
+    protocol::Bytes public_key;     ///< Ed25519, 32 bytes
 };
 
 class SyncStore {

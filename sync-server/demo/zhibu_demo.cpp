@@ -91,11 +91,12 @@ std::uint64_t now_ms() {
                                           .count());
 }
 
+// Flushed line by line: the story must read live even when stdout is a pipe or a log file.
 void heading(const std::string& s) {
-    std::cout << "\n━━ " << s << "\n";
+    std::cout << "\n━━ " << s << std::endl;
 }
 void say(const std::string& s) {
-    std::cout << "   " << s << "\n";
+    std::cout << "   " << s << std::endl;
 }
 
 std::string text_of(const std::optional<Values>& row, const char* col) {
@@ -558,7 +559,8 @@ int main(int argc, char** argv) {
                   << "/cli enroll --server 127.0.0.1:" << server.port() << " --pin "
                   << cert.spki_pin << " --code " << code.value() << "\n     " << cli << " --home "
                   << args.dir << "/cli sync"
-                  << "\n     " << cli << " --home " << args.dir << "/cli show content\n\n";
+                  << "\n     " << cli << " --home " << args.dir << "/cli show content\n"
+                  << std::endl;
         say("Press Ctrl-C to stop the server.");
         server.run_until_signal();
         return 0;

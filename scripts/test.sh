@@ -24,7 +24,13 @@ cmake --build "$BUILD" -j "$JOBS"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 echo "== tests"
-ctest --test-dir "$BUILD" -LE "slow|bench" --output-on-failure -j "$JOBS" --timeout 600
+ctest --test-dir "$BUILD" -LE "slow|bench" --output-on-failure -j "$JOBS" --timeout 600 \
+  | tee "$BUILD/ctest-summary.log"
 
 echo "== short fuzz pass (clang-14 libFuzzer, 20 s per target)"
 ZB_JOBS=$JOBS ./scripts/fuzz.sh all 20
+
+# The closing line CI reads: CTest's counts (the fuzz pass above fails the script on a crash).
+total=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\2/p' "$BUILD/ctest-summary.log")
+failed=$(sed -nE 's/.*tests passed, ([0-9]+) tests failed out of ([0-9]+).*/\1/p' "$BUILD/ctest-summary.log")
+echo "ctest: $((total - failed)) passed, $failed failed"

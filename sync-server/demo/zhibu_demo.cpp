@@ -13,6 +13,7 @@
 #include "zb/domain/tables.hpp"
 #include "zb/net/sync_client.hpp"
 #include "zb/server/context.hpp"
+#include "zb/server/domain/register.hpp"
 #include "zb/server/server.hpp"
 #include "zb/server/tls.hpp"
 
@@ -519,6 +520,7 @@ int main(int argc, char** argv) {
         cfg.data_dir = (fs::path(args.dir) / "server").string();
         cfg.log_level = "warn";
         auto ctx = zb::server::make_context(cfg, zb::domain::make_schema());
+        zb::server::domain::register_domain(*ctx, zb::domain::UniversityPolicy{});
         auto uni = zb::demo::seed_sample_university(*ctx, args.members_per_branch);
         zb::server::Server server(*ctx);
         server.start();

@@ -95,6 +95,7 @@ Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
             get(l, "max_send_queue_bytes", L.max_send_queue_bytes);
         }
         if (j.contains("schema")) c.schema_json = j.at("schema");
+        if (j.contains("policy")) c.policy_json = j.at("policy");
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(std::string("config: ") + e.what());
     }

@@ -5,6 +5,7 @@
 #include "zb/domain/schema.hpp"
 #include "zb/server/config.hpp"
 #include "zb/server/context.hpp"
+#include "zb/server/domain/register.hpp"
 #include "zb/server/log.hpp"
 #include "zb/server/scope.hpp"
 #include "zb/server/server.hpp"
@@ -84,7 +85,10 @@ std::unique_ptr<ServerContext> open_context(const Args& a) {
     // The Party data model (zb_domain) unless the configuration declares its own tables.
     zb::merge::Schema schema =
         cfg.schema_json.is_null() ? zb::domain::make_schema() : schema_from_json(cfg.schema_json);
-    return make_context(std::move(cfg), std::move(schema));
+    auto policy = zb::server::domain::policy_from_config(cfg);
+    auto ctx = make_context(std::move(cfg), std::move(schema));
+    zb::server::domain::register_domain(*ctx, policy);
+    return ctx;
 }
 
 int cmd_serve(const Args& a) {

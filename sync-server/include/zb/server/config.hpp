@@ -47,6 +47,7 @@ struct Config {
     std::string log_level = "info";
     Limits limits;
     nlohmann::json schema_json;  ///< the "schema" member, if any
+    nlohmann::json policy_json;  ///< the "policy" member (zb::domain::UniversityPolicy), if any
 
     std::string db_path() const;
     std::string master_key_path() const;

@@ -22,7 +22,9 @@ namespace {
 
 using Json = nlohmann::json;
 
-static_assert(std::variant_size_v<Message> == 14, "one alternative per MsgType");
+static_assert(std::variant_size_v<Message> == 21, "one alternative per MsgType");
+static_assert(std::is_same_v<std::variant_alternative_t<20, Message>, Chunk>,
+              "attachment messages follow in MsgType order");
 static_assert(std::is_same_v<std::variant_alternative_t<11, Message>, ErrorMsg>,
               "Message alternatives are in MsgType order");
 
@@ -210,6 +212,72 @@ Json to_json(const Goodbye& m) {
 Json to_json(const Wipe& m) {
     Json j = envelope(MsgType::Wipe);
     j["m"] = m.reason;
+    return j;
+}
+
+// Attachments (SPEC.md §14). A manifest is a nested map so its canonical bytes can be hashed on
+// their own (manifest_payload).
+Json encode_manifest_map(const AttachmentManifest& m) {
+    Json j = Json::object();
+    Json cs = Json::array();
+    for (const Bytes& h : m.chunks)
+        cs.push_back(encode_bytes(h));
+    j["cs"] = std::move(cs);
+    j["sz"] = m.size;
+    j["mt"] = m.media_type;
+    return j;
+}
+
+Json to_json(const PutChunk& m) {
+    Json j = envelope(MsgType::PutChunk);
+    j["h"] = encode_bytes(m.hash);
+    j["data"] = encode_bytes(m.data);
+    return j;
+}
+
+Json to_json(const PutManifest& m) {
+    Json j = envelope(MsgType::PutManifest);
+    j["mf"] = encode_manifest_map(m.manifest);
+    return j;
+}
+
+Json to_json(const BlobAck& m) {
+    Json j = envelope(MsgType::BlobAck);
+    j["h"] = encode_bytes(m.hash);
+    j["c"] = code_number(m.code);
+    j["m"] = m.message;
+    return j;
+}
+
+Json to_json(const GetManifest& m) {
+    Json j = envelope(MsgType::GetManifest);
+    j["id"] = encode_bytes(m.id);
+    j["tb"] = m.table;
+    j["r"] = m.row;
+    j["c"] = m.column;
+    return j;
+}
+
+Json to_json(const ManifestMsg& m) {
+    Json j = envelope(MsgType::Manifest);
+    j["id"] = encode_bytes(m.id);
+    j["c"] = code_number(m.code);
+    j["mf"] = encode_manifest_map(m.manifest);
+    return j;
+}
+
+Json to_json(const GetChunk& m) {
+    Json j = envelope(MsgType::GetChunk);
+    j["id"] = encode_bytes(m.id);
+    j["h"] = encode_bytes(m.hash);
+    return j;
+}
+
+Json to_json(const Chunk& m) {
+    Json j = envelope(MsgType::Chunk);
+    j["h"] = encode_bytes(m.hash);
+    j["c"] = code_number(m.code);
+    j["data"] = encode_bytes(m.data);
     return j;
 }
 
@@ -723,13 +791,116 @@ Wipe decode_wipe(const Fields& f, const Limits&) {
     return m;
 }
 
+// ---- attachments ----
+
+Bytes hash_field(const Fields& f, const char* key) {
+    return f.bytes_of_size(key, kHashSize);
+}
+
+// A manifest map. `empty_ok`: the empty manifest of a refused Manifest answer is allowed.
+AttachmentManifest decode_manifest(const Fields& f, const char* key, bool empty_ok) {
+    const Fields mf(f.need(key), f.name(key));
+    AttachmentManifest m;
+    const Json& cs = mf.array("cs");
+    if (cs.size() > kMaxManifestChunks) {
+        fail(Errc::TooLarge, mf.name("cs") + ": " + std::to_string(cs.size()) +
+                                 " chunks exceed the limit of " +
+                                 std::to_string(kMaxManifestChunks));
+    }
+    m.chunks.reserve(cs.size());
+    for (std::size_t i = 0; i < cs.size(); ++i) {
+        const std::string at = mf.name("cs") + "[" + std::to_string(i) + "]";
+        if (!cs[i].is_binary()) fail(Errc::WrongType, at + ": expected a byte string");
+        const auto& b = cs[i].get_binary();
+        if (b.size() != kHashSize) fail(Errc::BadValue, at + ": expected 32 bytes");
+        m.chunks.emplace_back(b.begin(), b.end());
+    }
+    m.size = mf.u64("sz");
+    m.media_type = mf.text("mt");
+    const bool empty = m.chunks.empty() && m.size == 0 && m.media_type.empty();
+    if (!(empty_ok && empty) && !valid_manifest(m)) {
+        fail(Errc::BadValue, mf.path() + ": chunk count, size and media type do not agree");
+    }
+    return m;
+}
+
+Bytes chunk_data(const Fields& f, const char* key, bool empty) {
+    Bytes d = f.bytes(key);
+    if (empty ? !d.empty() : (d.empty() || d.size() > kChunkSize)) {
+        fail(Errc::BadValue,
+             f.name(key) + ": " + std::to_string(d.size()) +
+                 (empty ? " bytes in a refused chunk" : " bytes; a chunk holds 1 … 262144 bytes"));
+    }
+    return d;
+}
+
+PutChunk decode_put_chunk(const Fields& f, const Limits&) {
+    PutChunk m;
+    m.hash = hash_field(f, "h");
+    m.data = chunk_data(f, "data", false);
+    return m;
+}
+
+PutManifest decode_put_manifest(const Fields& f, const Limits&) {
+    PutManifest m;
+    m.manifest = decode_manifest(f, "mf", false);
+    return m;
+}
+
+BlobAck decode_blob_ack(const Fields& f, const Limits&) {
+    BlobAck m;
+    m.hash = hash_field(f, "h");
+    m.code = f.errc("c");
+    m.message = f.text("m");
+    return m;
+}
+
+GetManifest decode_get_manifest(const Fields& f, const Limits&) {
+    GetManifest m;
+    m.id = hash_field(f, "id");
+    m.table = f.text("tb");
+    m.row = f.text("r");
+    m.column = f.text("c");
+    // Either a full cell address or none at all (the uploader's own manifest).
+    if (m.table.empty() != m.row.empty() || m.table.empty() != m.column.empty()) {
+        fail(Errc::BadValue, f.path() + ": tb, r and c are all set or all empty");
+    }
+    return m;
+}
+
+ManifestMsg decode_manifest_msg(const Fields& f, const Limits&) {
+    ManifestMsg m;
+    m.id = hash_field(f, "id");
+    m.code = f.errc("c");
+    m.manifest = decode_manifest(f, "mf", m.code != Errc::Ok);
+    if (m.code != Errc::Ok && !m.manifest.chunks.empty()) {
+        fail(Errc::BadValue, f.name("mf") + ": a refused manifest is empty");
+    }
+    return m;
+}
+
+GetChunk decode_get_chunk(const Fields& f, const Limits&) {
+    GetChunk m;
+    m.id = hash_field(f, "id");
+    m.hash = hash_field(f, "h");
+    return m;
+}
+
+Chunk decode_chunk(const Fields& f, const Limits&) {
+    Chunk m;
+    m.hash = hash_field(f, "h");
+    m.code = f.errc("c");
+    m.data = chunk_data(f, "data", m.code != Errc::Ok);
+    return m;
+}
+
 Message decode_message(const Json& root, const Limits& limits) {
     if (!root.is_object()) fail(Errc::Malformed, "a message is a CBOR map");
     const Fields top(root, "message");
     const Json& t = top.need("t");
     if (!t.is_number_integer()) fail(Errc::WrongType, "message.t: expected an integer");
     const std::uint64_t type = t.is_number_unsigned() ? t.get<std::uint64_t>() : 0;
-    if (type < 1 || type > 14) {
+    if (type < 1 || type > static_cast<std::uint64_t>(MsgType::Chunk)) {
         fail(Errc::UnknownType, "message.t: unknown message type " + t.dump());
     }
     const auto mt = static_cast<MsgType>(type);
@@ -763,6 +934,20 @@ Message decode_message(const Json& root, const Limits& limits) {
             return decode_goodbye(f, limits);
         case MsgType::Wipe:
             return decode_wipe(f, limits);
+        case MsgType::PutChunk:
+            return decode_put_chunk(f, limits);
+        case MsgType::PutManifest:
+            return decode_put_manifest(f, limits);
+        case MsgType::BlobAck:
+            return decode_blob_ack(f, limits);
+        case MsgType::GetManifest:
+            return decode_get_manifest(f, limits);
+        case MsgType::Manifest:
+            return decode_manifest_msg(f, limits);
+        case MsgType::GetChunk:
+            return decode_get_chunk(f, limits);
+        case MsgType::Chunk:
+            return decode_chunk(f, limits);
     }
     fail(Errc::UnknownType, "message.t: unknown message type");
 }
@@ -776,6 +961,10 @@ Bytes encode(const Message& m) {
 
 Bytes encode_changes(const std::vector<Change>& changes) {
     return Json::to_cbor(encode_change_array(changes));
+}
+
+Bytes encode_manifest(const AttachmentManifest& m) {
+    return Json::to_cbor(encode_manifest_map(m));
 }
 
 Result<Message> decode(std::span<const std::uint8_t> bytes, const Limits& limits) {

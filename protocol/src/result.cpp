@@ -70,12 +70,18 @@ std::string_view errc_name(Errc e) {
             return "AppendOnlyViolation";
         case Errc::TypeMismatch:
             return "TypeMismatch";
+        case Errc::HashMismatch:
+            return "HashMismatch";
+        case Errc::NotFound:
+            return "NotFound";
         case Errc::StorageFailure:
             return "StorageFailure";
         case Errc::Internal:
             return "Internal";
         case Errc::DiskFull:
             return "DiskFull";
+        case Errc::QuotaExceeded:
+            return "QuotaExceeded";
         case Errc::ClockAhead:
             return "ClockAhead";
         case Errc::ClockOverflow:

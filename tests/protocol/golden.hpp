@@ -77,6 +77,12 @@ inline std::vector<zp::Change> push_changes() {
     };
 }
 
+// A two-chunk learning pack: one full chunk and 16 bytes.
+inline zp::AttachmentManifest golden_manifest() {
+    return zp::AttachmentManifest{
+        {pattern(32, 0x00, 1), pattern(32, 0x10, 1)}, zp::kChunkSize + 16, "application/pdf"};
+}
+
 // The golden set in MsgType order; names are type_name() of each message.
 inline std::vector<zp::Message> messages() {
     std::vector<zp::Message> out;
@@ -110,6 +116,15 @@ inline std::vector<zp::Message> messages() {
     out.emplace_back(zp::ErrorMsg{zp::Errc::UnexpectedMessage, "push before auth"});
     out.emplace_back(zp::Goodbye{zp::Errc::ShuttingDown, "server restart"});
     out.emplace_back(zp::Wipe{"device revoked by administrator"});
+    // Attachments (protocol 2). The codec does not hash, so the hashes are fixed patterns.
+    out.emplace_back(zp::PutChunk{pattern(32, 0x10, 1), pattern(16, 0xC0, 1)});
+    out.emplace_back(zp::PutManifest{golden_manifest()});
+    out.emplace_back(
+        zp::BlobAck{pattern(32, 0x10, 1), zp::Errc::QuotaExceeded, "upload quota of 512 MiB used"});
+    out.emplace_back(zp::GetManifest{pattern(32, 0x80, 1), "content", "pack-2024-19th", "pack"});
+    out.emplace_back(zp::ManifestMsg{pattern(32, 0x80, 1), zp::Errc::Ok, golden_manifest()});
+    out.emplace_back(zp::GetChunk{pattern(32, 0x80, 1), pattern(32, 0x10, 1)});
+    out.emplace_back(zp::Chunk{pattern(32, 0x10, 1), zp::Errc::Ok, pattern(16, 0xC0, 1)});
     return out;
 }
 
@@ -220,6 +235,33 @@ struct Describer {
         return {{"code", errc_json(m.code)}, {"reason", m.reason}};
     }
     nlohmann::json operator()(const zp::Wipe& m) const { return {{"reason", m.reason}}; }
+    static nlohmann::json manifest(const zp::AttachmentManifest& m) {
+        nlohmann::json cs = nlohmann::json::array();
+        for (const auto& h : m.chunks)
+            cs.push_back(hex(h));
+        return {{"chunks", cs}, {"size", m.size}, {"media_type", m.media_type}};
+    }
+    nlohmann::json operator()(const zp::PutChunk& m) const {
+        return {{"hash", hex(m.hash)}, {"data", hex(m.data)}};
+    }
+    nlohmann::json operator()(const zp::PutManifest& m) const {
+        return {{"manifest", manifest(m.manifest)}};
+    }
+    nlohmann::json operator()(const zp::BlobAck& m) const {
+        return {{"hash", hex(m.hash)}, {"code", errc_json(m.code)}, {"message", m.message}};
+    }
+    nlohmann::json operator()(const zp::GetManifest& m) const {
+        return {{"id", hex(m.id)}, {"table", m.table}, {"row", m.row}, {"column", m.column}};
+    }
+    nlohmann::json operator()(const zp::ManifestMsg& m) const {
+        return {{"id", hex(m.id)}, {"code", errc_json(m.code)}, {"manifest", manifest(m.manifest)}};
+    }
+    nlohmann::json operator()(const zp::GetChunk& m) const {
+        return {{"id", hex(m.id)}, {"hash", hex(m.hash)}};
+    }
+    nlohmann::json operator()(const zp::Chunk& m) const {
+        return {{"hash", hex(m.hash)}, {"code", errc_json(m.code)}, {"data", hex(m.data)}};
+    }
 };
 
 /// {"type": "<name>", "type_number": n, "fields": {...}, "cbor_hex": "..."}

@@ -30,4 +30,7 @@ Result<Message> decode(std::span<const std::uint8_t> bytes, const Limits& limits
 /// Encode just a change array (the canonical form inside push_payload and golden vectors).
 Bytes encode_changes(const std::vector<Change>& changes);
 
+/// Encode just a manifest map (the canonical form inside manifest_payload).
+Bytes encode_manifest(const AttachmentManifest& m);
+
 }  // namespace zb::protocol

@@ -6,6 +6,7 @@
 #include "zb/protocol/change.hpp"
 #include "zb/protocol/result.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <variant>
@@ -16,7 +17,9 @@ namespace zb::protocol {
 /// Protocol versions. Version log (newest last; SPEC.md has the prose):
 ///   1  first version: hello/welcome, enroll, challenge-response auth with tokens, push/ack,
 ///      pull/changes with progress, notify, error, goodbye, wipe.
-inline constexpr std::uint32_t kProtocolVersion = 1;
+///   2  attachments: put_chunk, put_manifest, blob_ack, get_manifest, manifest, get_chunk, chunk
+///      (content-addressed, chunked, resumable; SPEC.md §14); error codes 506, 507, 603.
+inline constexpr std::uint32_t kProtocolVersion = 2;
 inline constexpr std::uint32_t kMinProtocolVersion = 1;
 
 enum class MsgType : std::uint8_t {
@@ -34,6 +37,34 @@ enum class MsgType : std::uint8_t {
     Error = 12,
     Goodbye = 13,
     Wipe = 14,
+    PutChunk = 15,
+    PutManifest = 16,
+    BlobAck = 17,
+    GetManifest = 18,
+    Manifest = 19,
+    GetChunk = 20,
+    Chunk = 21,
+};
+
+// ---- attachments (SPEC.md §14) ----
+
+/// Attachments are cut into chunks of exactly kChunkSize bytes (the last one may be shorter),
+/// each named by the BLAKE2b-256 of its plaintext (kHashSize bytes). 256 KiB keeps a chunk frame
+/// far below max_frame and max_bytes while a learning pack of 50 MiB needs only 200 requests.
+inline constexpr std::size_t kChunkSize = 256u << 10;
+inline constexpr std::size_t kHashSize = 32;
+/// At most 16 384 chunks (4 GiB) per attachment; a manifest frame stays under 600 KB.
+inline constexpr std::size_t kMaxManifestChunks = 16384;
+inline constexpr std::size_t kMaxMediaType = 255;
+
+/// What an attachment is: its chunks in order, its total size and media type. Its id is the
+/// BLAKE2b-256 of manifest_payload(), so equal content under equal media type has one id.
+struct AttachmentManifest {
+    std::vector<Bytes> chunks;  ///< chunk hashes, kHashSize bytes each, in file order
+    std::uint64_t size = 0;     ///< total bytes; (chunks-1)*kChunkSize < size <= chunks*kChunkSize
+    std::string media_type;     ///< e.g. "application/pdf", "image/jpeg"
+
+    friend bool operator==(const AttachmentManifest&, const AttachmentManifest&) = default;
 };
 
 /// Client → server, first message. The server picks the highest version in [min, max] it speaks.
@@ -174,8 +205,75 @@ struct Wipe {
     friend bool operator==(const Wipe&, const Wipe&) = default;
 };
 
+/// Client → server: one chunk of an attachment being uploaded. Idempotent: a chunk the server
+/// already holds is acknowledged without being stored twice.
+struct PutChunk {
+    Bytes hash;  ///< BLAKE2b-256 of `data`; the server recomputes it
+    Bytes data;  ///< 1 … kChunkSize bytes
+
+    friend bool operator==(const PutChunk&, const PutChunk&) = default;
+};
+
+/// Client → server: the manifest of an attachment whose chunks this device has uploaded.
+struct PutManifest {
+    AttachmentManifest manifest;
+
+    friend bool operator==(const PutManifest&, const PutManifest&) = default;
+};
+
+/// Server → client: the outcome of one PutChunk (hash = the chunk's) or PutManifest (hash = the
+/// manifest id). Ok = stored (or already there); otherwise that request alone failed.
+struct BlobAck {
+    Bytes hash;
+    Errc code = Errc::Ok;
+    std::string message;
+
+    friend bool operator==(const BlobAck&, const BlobAck&) = default;
+};
+
+/// Client → server: send me manifest `id`, which the cell (table, row, column) references. The
+/// server answers only if the device may read that row and the cell holds the id; with an empty
+/// table it answers only for a manifest this device uploaded.
+struct GetManifest {
+    Bytes id;
+    std::string table;
+    std::string row;
+    std::string column;
+
+    friend bool operator==(const GetManifest&, const GetManifest&) = default;
+};
+
+/// Server → client: the answer to GetManifest. code Ok: `manifest` is the attachment; anything
+/// else (NotFound, OutOfScope …): `manifest` is empty.
+struct ManifestMsg {
+    Bytes id;
+    Errc code = Errc::Ok;
+    AttachmentManifest manifest;
+
+    friend bool operator==(const ManifestMsg&, const ManifestMsg&) = default;
+};
+
+/// Client → server: send me chunk `hash` of manifest `id` (granted by an earlier Manifest on this
+/// connection).
+struct GetChunk {
+    Bytes id;
+    Bytes hash;
+
+    friend bool operator==(const GetChunk&, const GetChunk&) = default;
+};
+
+/// Server → client: the answer to GetChunk. code Ok: `data` is the chunk; else `data` is empty.
+struct Chunk {
+    Bytes hash;
+    Errc code = Errc::Ok;
+    Bytes data;
+
+    friend bool operator==(const Chunk&, const Chunk&) = default;
+};
+
 using Message = std::variant<Hello, Welcome, Enroll, Enrolled, Auth, AuthOk, Push, PushAck, Pull,
-                             Changes, Notify, ErrorMsg, Goodbye, Wipe>;
+                             Changes, Notify, ErrorMsg, Goodbye, Wipe, PutChunk, PutManifest,
+                             BlobAck, GetManifest, ManifestMsg, GetChunk, Chunk>;
 
 MsgType type_of(const Message& m);
 std::string_view type_name(MsgType t);
@@ -185,5 +283,15 @@ Bytes auth_payload(const Bytes& challenge, DeviceId device);
 /// The bytes a device signs for a push: "zhibu-push-v1" || batch (8 bytes LE) || the canonical
 /// CBOR encoding of the changes array. Deterministic for equal inputs.
 Bytes push_payload(const Push& push);
+/// The bytes whose BLAKE2b-256 is an attachment's id: "zhibu-manifest-v1" || the canonical CBOR
+/// encoding of the manifest map (SPEC.md §14.1). Hashing is left to the caller (no libsodium here).
+Bytes manifest_payload(const AttachmentManifest& m);
+/// True iff the manifest is well formed: 1 … kMaxManifestChunks hashes of kHashSize bytes, a size
+/// consistent with fixed-size chunking, a media type of at most kMaxMediaType bytes.
+bool valid_manifest(const AttachmentManifest& m);
+/// How a synced cell names an attachment: its id as 64 lowercase hex digits (text value).
+std::string attachment_ref(const Bytes& id);
+/// The id a cell value names, or an empty Bytes when the value is not an attachment reference.
+Bytes parse_attachment_ref(const Value& v);
 
 }  // namespace zb::protocol

@@ -50,10 +50,13 @@ enum class Errc : std::uint16_t {
     SequenceGap = 503,          ///< a device sequence number was skipped
     AppendOnlyViolation = 504,  ///< an append-only row may not be changed
     TypeMismatch = 505,
+    HashMismatch = 506,  ///< attachment bytes do not hash to the name they were sent under
+    NotFound = 507,      ///< no such attachment chunk or manifest (or not all its chunks yet)
     // 6xx: server and storage
     StorageFailure = 600,
     Internal = 601,
     DiskFull = 602,
+    QuotaExceeded = 603,  ///< the device's attachment upload quota is used up
     // 7xx: clocks
     ClockAhead = 700,  ///< a timestamp too far ahead of local time
     ClockOverflow = 701,

@@ -26,6 +26,10 @@ std::unique_ptr<ServerContext> make_context(Config config, merge::Schema schema)
     o.master_key = &ctx->master_key;
     o.readers = std::max(2u, ctx->config.store_threads);
     ctx->store = open_sqlite_store(o);
+    BlobStoreOptions b;
+    b.path = (std::filesystem::path(ctx->config.data_dir) / "blobs.db").string();
+    b.master_key = &ctx->master_key;
+    ctx->blobs = open_blob_store(b);
     return ctx;
 }
 

@@ -37,6 +37,18 @@ Reply SessionHandler::on_decode_error(const Error& e) {
 
 Reply SessionHandler::handle(const Message& m) {
     if (state_ == State::Closed) return error_reply(Errc::UnexpectedMessage, "session closed");
+    if (state_ == State::Authenticated && is_blob_request(m)) {
+        Reply r;
+        if (session_expired(r)) return r;
+        try {
+            if (auto answer = blobs_.handle(ctx_, *principal_, m))
+                r.messages.push_back(std::move(*answer));
+            return r;
+        } catch (const std::exception& e) {
+            log(LogLevel::Error, "session_internal", {{"peer", peer_}, {"what", e.what()}});
+            return fail(Errc::Internal, "internal error");
+        }
+    }
     try {
         return std::visit(
             [&](const auto& msg) -> Reply {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "zb/merge/schema.hpp"
+#include "zb/server/blob_store.hpp"
 #include "zb/server/command.hpp"
 #include "zb/server/config.hpp"
 #include "zb/server/crypto.hpp"
@@ -23,6 +24,7 @@ struct ServerContext {
     merge::Schema schema;
     SecretKey master_key;
     std::unique_ptr<ServerStore> store;  ///< opened after schema and master_key are set
+    std::unique_ptr<BlobStore> blobs;    ///< attachments (blobs.db); null = refused
     CommandRegistry commands;
     Metrics metrics;
     std::function<std::uint64_t()> now_ms = system_now_ms;  ///< tests may move time

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "zb/protocol/messages.hpp"
+#include "zb/server/blob_store.hpp"
 #include "zb/server/context.hpp"
 #include "zb/server/ingest.hpp"
 #include "zb/server/scope.hpp"
@@ -61,6 +62,7 @@ private:
     std::uint64_t pull_total_ = 0;
     std::uint64_t pull_done_ = 0;
     bool pull_active_ = false;
+    BlobSession blobs_;  ///< attachment requests and their grants (blob_store.hpp)
 };
 
 }  // namespace zb::server

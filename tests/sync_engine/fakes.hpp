@@ -121,6 +121,7 @@ public:
     std::vector<Change> log;                ///< pullable changes; the cursor is an index into it
     std::map<std::uint64_t, int> received;  ///< pushes seen per seq (duplicates allowed)
     std::set<std::uint64_t> reject;         ///< seqs answered with Forbidden
+    std::map<std::uint64_t, protocol::ChangeResult> results;  ///< settled result per seq
     std::string token = "token-1";
     std::uint64_t token_ttl_ms = 3'600'000;
     protocol::DeviceId enroll_as = 4242;
@@ -144,7 +145,8 @@ public:
             for (const Change& c : push->changes) {
                 ++received[c.seq];
                 if (c.seq <= acked) {
-                    ack.results.push_back({c.seq, Errc::Ok, "already stored"});
+                    // Like the real server (StoreTxn::logged): the result it settled with.
+                    ack.results.push_back(results.at(c.seq));
                     continue;
                 }
                 if (c.seq != acked + 1) {
@@ -158,6 +160,7 @@ public:
                     ack.results.push_back({c.seq, Errc::Ok, ""});
                     log.push_back(c);
                 }
+                results[c.seq] = ack.results.back();
             }
             ack.acked_seq = acked;
             out.emplace_back(ack);

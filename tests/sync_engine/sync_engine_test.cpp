@@ -2,12 +2,13 @@
 // The sync engine's protocol behaviour, driven by hand: handshakes (enroll, login, token reuse),
 // push batching and acks, rejections, paged pulls with progress, notify, disconnects in the
 // middle of a push or a pull, reconnect backoff, wipe and unexpected messages. Ends with a seeded
-// fault loop that checks nothing is lost or pushed more than needed.
+// fault loop that checks nothing is lost and every rejection reaches the store.
 #include "fakes.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <random>
+#include <set>
 
 using namespace zb::core;
 using namespace zb::core::test;
@@ -409,14 +410,13 @@ TEST_CASE("disconnect mid-push: resume from the server's acked seq", "[unit][syn
         engine.on_connected(t);
         engine.on_message(welcome(server), t);
         const auto out = engine.on_message(server.answer(Auth{}, t).at(0), t);
-        // Seqs 1..3 are settled without being pushed again; the push resumes at 4.
-        REQUIRE(store.settles_.size() == 1);
-        CHECK(store.settles_[0].pushed.size() == 3);
-        CHECK(store.settles_[0].ack.acked_seq == 3);
-        CHECK(first_of<Push>(out).batch == 4);
+        // Their results were in the lost ack: seqs 1..3 are pushed again and settled by the
+        // results the server logged; nothing is stored twice.
+        CHECK(store.settles_.empty());
+        CHECK(first_of<Push>(out) == p1);
         pump(engine, server, out, t);
         for (int seq = 1; seq <= 5; ++seq) {
-            CHECK(server.received[static_cast<std::uint64_t>(seq)] == 1);
+            CHECK(server.received[static_cast<std::uint64_t>(seq)] == (seq <= 3 ? 2 : 1));
         }
     }
     SECTION("the batch never reached the server") {
@@ -434,6 +434,35 @@ TEST_CASE("disconnect mid-push: resume from the server's acked seq", "[unit][syn
     CHECK(server.acked == 5);
     CHECK(server.log.size() == 5);
     CHECK(engine.status().state == SyncState::Idle);
+}
+
+TEST_CASE("lost ack of a rejection: the next session learns the rejection, not an accept",
+          "[unit][sync]") {
+    // Issue #8: a change covered by AuthOk.acked_seq whose PushAck (carrying a rejection) was
+    // lost used to be settled as accepted, so the phone kept the refused value.
+    FakeStore store(77);
+    SyncEngine engine(store, options());
+    FakeServer server;
+    server.reject = {2};
+    for (int i = 1; i <= 3; ++i)
+        store.write("r" + std::to_string(i), "v");
+
+    engine.on_connected(kT0);
+    engine.on_message(welcome(server), kT0);
+    const Push p1 = first_of<Push>(engine.on_message(zb::protocol::AuthOk{}, kT0));
+    REQUIRE(p1.changes.size() == 3);
+    server.answer(p1, kT0);  // stored and settled; the PushAck is lost with the connection
+    engine.on_disconnected(kT0 + 1);
+    REQUIRE(server.acked == 3);
+
+    const std::uint64_t t = engine.next_wakeup_ms();
+    log_in(engine, server, t);
+    REQUIRE(store.outbox_.empty());
+    REQUIRE(store.rejected_.size() == 1);
+    CHECK(store.rejected_[0].seq == 2);
+    CHECK(store.rejected_[0].code == Errc::Forbidden);
+    CHECK(engine.status().rejected == 1);
+    CHECK(server.log.size() == 2);  // the re-push stored nothing new
 }
 
 TEST_CASE("disconnect mid-pull: the next session resumes from the stored cursor", "[unit][sync]") {
@@ -706,9 +735,10 @@ TEST_CASE("stop and resume", "[unit][sync]") {
 
 TEST_CASE("faults: random drops never lose a change or an update", "[unit][sync]") {
     // Local writes, remote writes and notifications interleave with connections cut after a
-    // random number of frames. At the end every local change is on the server exactly once (by
-    // seq), every remote change is in the replica, and nothing was pushed twice.
-    std::uint64_t settled_at_login = 0;  // changes settled from AuthOk.acked_seq (ack lost)
+    // random number of frames; the server rejects some seqs. At the end every local change is
+    // on the server once (by seq), every remote change is in the replica, and the store learnt
+    // every rejection, including those whose PushAck was lost.
+    std::uint64_t repushed_total = 0;  // changes pushed again because their ack was lost
     for (std::uint64_t seed = 1; seed <= 100; ++seed) {
         INFO("seed " << seed);
         std::mt19937_64 rng(seed);
@@ -718,6 +748,9 @@ TEST_CASE("faults: random drops never lose a change or an update", "[unit][sync]
         o.jitter_seed = seed;
         SyncEngine engine(store, o);
         FakeServer server;
+        for (std::uint64_t seq = 1; seq <= 150; ++seq) {
+            if (pick(0, 9) == 0) server.reject.insert(seq);
+        }
         std::uint64_t now = kT0;
         int writes = 0;
         for (int round = 0; round < 30; ++round) {
@@ -754,20 +787,20 @@ TEST_CASE("faults: random drops never lose a change or an update", "[unit][sync]
             REQUIRE(cell.has_value());
             REQUIRE(cell->hlc >= c.hlc);
         }
-        std::uint64_t repushed = 0;
-        for (const auto& [seq, n] : server.received)
-            repushed += static_cast<std::uint64_t>(n - 1);
-        // The server never receives a change twice: one whose ack was lost is settled from
-        // AuthOk.acked_seq at the next login instead of being pushed again.
-        REQUIRE(repushed == 0);
-        REQUIRE(engine.status().attempt == 0);
-        for (const FakeStore::Settle& st : store.settles_) {
-            if (!st.ack.results.empty() &&
-                st.ack.results.front().message == "settled in an earlier session") {
-                settled_at_login += st.pushed.size();
-            }
+        // The store was told each change's real result: the rejected ones, and no others.
+        std::set<std::uint64_t> rejected_here;
+        for (const auto& r : store.rejected_) {
+            REQUIRE(r.code == Errc::Forbidden);
+            REQUIRE(rejected_here.insert(r.seq).second);
         }
+        std::set<std::uint64_t> rejected_there;
+        for (const auto& [seq, r] : server.results) {
+            if (r.code != Errc::Ok) rejected_there.insert(seq);
+            repushed_total += static_cast<std::uint64_t>(server.received.at(seq) - 1);
+        }
+        REQUIRE(rejected_here == rejected_there);
+        REQUIRE(engine.status().attempt == 0);
     }
     // The lost-ack path must actually have been exercised.
-    CHECK(settled_at_login > 0);
+    CHECK(repushed_total > 0);
 }

@@ -315,8 +315,13 @@ void SyncEngine::handle(const protocol::AuthOk& m, std::uint64_t now_ms, Out& ou
     status_.acked_seq = m.acked_seq;
     status_.pending_outbox.reset();
 
-    settle_already_acked(m.acked_seq);
-    push_after_ = m.acked_seq;
+    // Changes the server stored before the connection died may have lost their PushAck, and
+    // with it their individual results: one of them may have been rejected. Settling them as
+    // accepted from m.acked_seq would leave a rejected value standing on the phone, so the push
+    // starts again at the outbox's first entry; the server answers seqs it already settled with
+    // the result it logged for (device, seq) and stores nothing twice (SPEC §9, idempotency per
+    // (device, seq)). The cost is re-sending the changes whose ack was lost.
+    push_after_ = 0;
     drop_requests();
     refusals_ = 0;
 
@@ -324,32 +329,6 @@ void SyncEngine::handle(const protocol::AuthOk& m, std::uint64_t now_ms, Out& ou
     push_next(now_ms, out);
     pull_next(now_ms, out);
     refresh_activity(now_ms);
-}
-
-void SyncEngine::settle_already_acked(std::uint64_t acked_seq) {
-    // The server stored these before the connection died with their PushAck. Settling them here
-    // saves pushing them again. Their individual outcomes were only in the lost PushAck, so they
-    // are settled as accepted: a change the server had rejected then stays as written locally
-    // until the cell changes again (re-pushing would be safe too, as pushes are idempotent).
-    std::uint64_t after = 0;
-    for (;;) {
-        std::vector<protocol::Change> batch = store_.outbox(after, options_.push_batch);
-        std::vector<protocol::Change> done;
-        for (protocol::Change& c : batch) {
-            if (c.seq > acked_seq) break;
-            done.push_back(std::move(c));
-        }
-        if (done.empty()) return;
-        protocol::PushAck ack;
-        ack.batch = done.front().seq;
-        ack.acked_seq = acked_seq;
-        for (const protocol::Change& c : done) {
-            ack.results.push_back({c.seq, Errc::Ok, "settled in an earlier session"});
-        }
-        store_.settle(done, ack);
-        if (done.size() < batch.size()) return;
-        after = done.back().seq;  // progress even if the store kept them
-    }
 }
 
 void SyncEngine::push_next(std::uint64_t now_ms, Out& out) {

@@ -77,9 +77,11 @@ struct SyncStatus {
 /// call back into the engine.
 ///
 /// Invariants: at most one Push and one Pull are in flight; a Push is always the outbox entries
-/// after the last acknowledged seq, so a push lost with its connection is resent as is (the
-/// server is idempotent per (device, seq)); a pull always starts from store.pull_cursor(), which
-/// the store advances atomically with the page it applies.
+/// after the last acknowledged seq of this session, so a push lost with its connection is resent
+/// as is (the server is idempotent per (device, seq)); every session starts pushing at the head
+/// of the outbox, so a change whose PushAck was lost is settled by the result the server logged
+/// for it, never assumed accepted; a pull always starts from store.pull_cursor(), which the store
+/// advances atomically with the page it applies.
 ///
 /// Errors: a message the current state does not allow is answered with
 /// ErrorMsg{UnexpectedMessage} and the connection is closed. An ErrorMsg from the server with a
@@ -160,7 +162,6 @@ private:
     void handle(const protocol::Wipe& m, Out& out);
 
     void send_auth(protocol::DeviceId device, std::uint64_t now_ms, Out& out);
-    void settle_already_acked(std::uint64_t acked_seq);
     void push_next(std::uint64_t now_ms, Out& out);
     void pull_next(std::uint64_t now_ms, Out& out);
     void refresh_activity(std::uint64_t now_ms);

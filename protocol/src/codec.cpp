@@ -22,7 +22,9 @@ namespace {
 
 using Json = nlohmann::json;
 
-static_assert(std::variant_size_v<Message> == 21, "one alternative per MsgType");
+static_assert(std::variant_size_v<Message> == 23, "one alternative per MsgType");
+static_assert(std::is_same_v<std::variant_alternative_t<22, Message>, RelayAck>,
+              "relay messages follow in MsgType order");
 static_assert(std::is_same_v<std::variant_alternative_t<20, Message>, Chunk>,
               "attachment messages follow in MsgType order");
 static_assert(std::is_same_v<std::variant_alternative_t<11, Message>, ErrorMsg>,
@@ -278,6 +280,31 @@ Json to_json(const Chunk& m) {
     j["h"] = encode_bytes(m.hash);
     j["c"] = code_number(m.code);
     j["data"] = encode_bytes(m.data);
+    return j;
+}
+
+// Tiers (SPEC.md §15).
+Json to_json(const RelayPush& m) {
+    Json j = envelope(MsgType::RelayPush);
+    j["b"] = m.batch;
+    j["cs"] = encode_change_array(m.changes);
+    j["sig"] = encode_bytes(m.signature);
+    return j;
+}
+
+Json to_json(const RelayAck& m) {
+    Json j = envelope(MsgType::RelayAck);
+    j["b"] = m.batch;
+    Json results = Json::array();
+    for (const RelayResult& r : m.results) {
+        Json e = Json::object();
+        e["d"] = r.origin;
+        e["s"] = r.seq;
+        e["c"] = code_number(r.code);
+        e["m"] = r.message;
+        results.push_back(std::move(e));
+    }
+    j["rs"] = std::move(results);
     return j;
 }
 
@@ -894,13 +921,46 @@ Chunk decode_chunk(const Fields& f, const Limits&) {
     return m;
 }
 
+// ---- tiers ----
+
+RelayPush decode_relay_push(const Fields& f, const Limits& limits) {
+    RelayPush m;
+    m.batch = f.nonzero("b");
+    m.changes = decode_changes(f, "cs", limits);
+    if (m.changes.empty()) fail(Errc::BadValue, f.name("cs") + ": a relay push carries changes");
+    m.signature = f.bytes_of_size("sig", kSignatureSize);
+    return m;
+}
+
+RelayAck decode_relay_ack(const Fields& f, const Limits& limits) {
+    RelayAck m;
+    m.batch = f.nonzero("b");
+    const Json& rs = f.array("rs");
+    if (rs.size() > limits.max_batch) {
+        fail(Errc::TooLarge, f.name("rs") + ": " + std::to_string(rs.size()) +
+                                 " results exceed the batch limit of " +
+                                 std::to_string(limits.max_batch));
+    }
+    m.results.reserve(rs.size());
+    for (std::size_t i = 0; i < rs.size(); ++i) {
+        const Fields r(rs[i], f.name("rs") + "[" + std::to_string(i) + "]");
+        RelayResult rr;
+        rr.origin = r.nonzero("d");
+        rr.seq = r.nonzero("s");
+        rr.code = r.errc("c");
+        rr.message = r.text("m");
+        m.results.push_back(std::move(rr));
+    }
+    return m;
+}
+
 Message decode_message(const Json& root, const Limits& limits) {
     if (!root.is_object()) fail(Errc::Malformed, "a message is a CBOR map");
     const Fields top(root, "message");
     const Json& t = top.need("t");
     if (!t.is_number_integer()) fail(Errc::WrongType, "message.t: expected an integer");
     const std::uint64_t type = t.is_number_unsigned() ? t.get<std::uint64_t>() : 0;
-    if (type < 1 || type > static_cast<std::uint64_t>(MsgType::Chunk)) {
+    if (type < 1 || type > static_cast<std::uint64_t>(MsgType::RelayAck)) {
         fail(Errc::UnknownType, "message.t: unknown message type " + t.dump());
     }
     const auto mt = static_cast<MsgType>(type);
@@ -948,6 +1008,10 @@ Message decode_message(const Json& root, const Limits& limits) {
             return decode_get_chunk(f, limits);
         case MsgType::Chunk:
             return decode_chunk(f, limits);
+        case MsgType::RelayPush:
+            return decode_relay_push(f, limits);
+        case MsgType::RelayAck:
+            return decode_relay_ack(f, limits);
     }
     fail(Errc::UnknownType, "message.t: unknown message type");
 }

@@ -17,6 +17,7 @@ namespace {
 constexpr std::string_view kAuthDomain = "zhibu-auth-v1";
 constexpr std::string_view kPushDomain = "zhibu-push-v1";
 constexpr std::string_view kManifestDomain = "zhibu-manifest-v1";
+constexpr std::string_view kRelayDomain = "zhibu-relay-v1";
 
 void append_le64(Bytes& out, std::uint64_t v) {
     for (int i = 0; i < 8; ++i)
@@ -73,6 +74,10 @@ std::string_view type_name(MsgType t) {
             return "get_chunk";
         case MsgType::Chunk:
             return "chunk";
+        case MsgType::RelayPush:
+            return "relay_push";
+        case MsgType::RelayAck:
+            return "relay_ack";
     }
     return "unknown";
 }
@@ -88,6 +93,14 @@ Bytes push_payload(const Push& push) {
     Bytes out(kPushDomain.begin(), kPushDomain.end());
     append_le64(out, push.batch);
     const Bytes changes = encode_changes(push.changes);
+    out.insert(out.end(), changes.begin(), changes.end());
+    return out;
+}
+
+Bytes relay_payload(const RelayPush& relay) {
+    Bytes out(kRelayDomain.begin(), kRelayDomain.end());
+    append_le64(out, relay.batch);
+    const Bytes changes = encode_changes(relay.changes);
     out.insert(out.end(), changes.begin(), changes.end());
     return out;
 }

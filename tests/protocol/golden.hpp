@@ -125,6 +125,18 @@ inline std::vector<zp::Message> messages() {
     out.emplace_back(zp::ManifestMsg{pattern(32, 0x80, 1), zp::Errc::Ok, golden_manifest()});
     out.emplace_back(zp::GetChunk{pattern(32, 0x80, 1), pattern(32, 0x10, 1)});
     out.emplace_back(zp::Chunk{pattern(32, 0x10, 1), zp::Errc::Ok, pattern(16, 0xC0, 1)});
+    // Tiers (protocol 3): a college relays two origins' changes with their own seqs.
+    out.emplace_back(zp::RelayPush{
+        7,
+        {change("members", "row-1", "name", zp::Op::Set, zp::Value{std::string("Zhang San")},
+                zp::Hlc::make(kMillis + 5, 0), {}, kOtherDevice, 7),
+         change("dues", "row-9", "paid", zp::Op::Count, zp::Value{std::int64_t{30}},
+                zp::Hlc::make(kMillis + 6, 0), {}, kDevice, 3)},
+        pattern(64, 0x20, 7)});
+    out.emplace_back(
+        zp::RelayAck{7,
+                     {{kOtherDevice, 7, zp::Errc::Ok, ""},
+                      {kDevice, 3, zp::Errc::OutOfScope, "row is outside the relay's subtree"}}});
     return out;
 }
 
@@ -261,6 +273,21 @@ struct Describer {
     }
     nlohmann::json operator()(const zp::Chunk& m) const {
         return {{"hash", hex(m.hash)}, {"code", errc_json(m.code)}, {"data", hex(m.data)}};
+    }
+    nlohmann::json operator()(const zp::RelayPush& m) const {
+        return {{"batch", m.batch},
+                {"changes", describe_changes(m.changes)},
+                {"signature", hex(m.signature)}};
+    }
+    nlohmann::json operator()(const zp::RelayAck& m) const {
+        nlohmann::json rs = nlohmann::json::array();
+        for (const auto& r : m.results) {
+            rs.push_back({{"origin", r.origin},
+                          {"seq", r.seq},
+                          {"code", errc_json(r.code)},
+                          {"message", r.message}});
+        }
+        return {{"batch", m.batch}, {"results", rs}};
     }
 };
 

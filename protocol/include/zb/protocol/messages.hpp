@@ -19,7 +19,9 @@ namespace zb::protocol {
 ///      pull/changes with progress, notify, error, goodbye, wipe.
 ///   2  attachments: put_chunk, put_manifest, blob_ack, get_manifest, manifest, get_chunk, chunk
 ///      (content-addressed, chunked, resumable; SPEC.md §14); error codes 506, 507, 603.
-inline constexpr std::uint32_t kProtocolVersion = 2;
+///   3  tiers: relay_push, relay_ack (a college server relays its subtree's changes upstream
+///      with their original origins and seqs; SPEC.md §15).
+inline constexpr std::uint32_t kProtocolVersion = 3;
 inline constexpr std::uint32_t kMinProtocolVersion = 1;
 
 enum class MsgType : std::uint8_t {
@@ -44,6 +46,8 @@ enum class MsgType : std::uint8_t {
     Manifest = 19,
     GetChunk = 20,
     Chunk = 21,
+    RelayPush = 22,
+    RelayAck = 23,
 };
 
 // ---- attachments (SPEC.md §14) ----
@@ -271,9 +275,41 @@ struct Chunk {
     friend bool operator==(const Chunk&, const Chunk&) = default;
 };
 
-using Message = std::variant<Hello, Welcome, Enroll, Enrolled, Auth, AuthOk, Push, PushAck, Pull,
-                             Changes, Notify, ErrorMsg, Goodbye, Wipe, PutChunk, PutManifest,
-                             BlobAck, GetManifest, ManifestMsg, GetChunk, Chunk>;
+// ---- tiers (SPEC.md §15) ----
+
+/// College server → upstream server: changes of the college's subtree, each with its ORIGINAL
+/// origin, seq, hlc and base (counter parts are per origin, so re-originating would corrupt sums),
+/// signed over relay_payload() with the college server's enrolled key.
+struct RelayPush {
+    std::uint64_t batch = 0;  ///< ≠ 0; the relay's own batch counter
+    std::vector<Change> changes;
+    Bytes signature;
+
+    friend bool operator==(const RelayPush&, const RelayPush&) = default;
+};
+
+/// The outcome of one relayed change, keyed by (origin, seq) since origins differ in one batch.
+struct RelayResult {
+    DeviceId origin = 0;
+    std::uint64_t seq = 0;
+    Errc code = Errc::Ok;  ///< Ok = accepted or already stored; else refused with this code
+    std::string message;
+
+    friend bool operator==(const RelayResult&, const RelayResult&) = default;
+};
+
+/// Upstream → college server: one result per relayed change, same order, sent once durable.
+struct RelayAck {
+    std::uint64_t batch = 0;
+    std::vector<RelayResult> results;
+
+    friend bool operator==(const RelayAck&, const RelayAck&) = default;
+};
+
+using Message =
+    std::variant<Hello, Welcome, Enroll, Enrolled, Auth, AuthOk, Push, PushAck, Pull, Changes,
+                 Notify, ErrorMsg, Goodbye, Wipe, PutChunk, PutManifest, BlobAck, GetManifest,
+                 ManifestMsg, GetChunk, Chunk, RelayPush, RelayAck>;
 
 MsgType type_of(const Message& m);
 std::string_view type_name(MsgType t);
@@ -283,6 +319,10 @@ Bytes auth_payload(const Bytes& challenge, DeviceId device);
 /// The bytes a device signs for a push: "zhibu-push-v1" || batch (8 bytes LE) || the canonical
 /// CBOR encoding of the changes array. Deterministic for equal inputs.
 Bytes push_payload(const Push& push);
+/// The bytes a college server signs for a relay batch: "zhibu-relay-v1" || batch (8 bytes LE) ||
+/// the canonical CBOR encoding of the changes array. The prefix keeps a push signature from ever
+/// passing as a relay signature and the reverse.
+Bytes relay_payload(const RelayPush& relay);
 /// The bytes whose BLAKE2b-256 is an attachment's id: "zhibu-manifest-v1" || the canonical CBOR
 /// encoding of the manifest map (SPEC.md §14.1). Hashing is left to the caller (no libsodium here).
 Bytes manifest_payload(const AttachmentManifest& m);

@@ -23,20 +23,22 @@ std::string_view role_name(Role r) {
             return "org_department";
         case Role::Auditor:
             return "auditor";
+        case Role::CollegeServer:
+            return "college_server";
     }
     return "unknown";
 }
 
 std::optional<Role> parse_role(std::string_view name) {
     for (auto r : {Role::Member, Role::BranchSecretary, Role::CommitteeMember,
-                   Role::CollegeCommittee, Role::OrgDepartment, Role::Auditor})
+                   Role::CollegeCommittee, Role::OrgDepartment, Role::Auditor, Role::CollegeServer})
         if (role_name(r) == name) return r;
     return std::nullopt;
 }
 
 bool is_officer(Role r) {
     return r == Role::BranchSecretary || r == Role::CommitteeMember ||
-           r == Role::CollegeCommittee || r == Role::OrgDepartment;
+           r == Role::CollegeCommittee || r == Role::OrgDepartment || r == Role::CollegeServer;
 }
 
 bool valid_org_path(std::string_view path) {
@@ -77,6 +79,7 @@ std::vector<std::string> scopes_for(Role role, const std::string& org) {
         case Role::BranchSecretary:
         case Role::CommitteeMember:
         case Role::CollegeCommittee:
+        case Role::CollegeServer:
             return {org};
         case Role::OrgDepartment:
             return {"/"};
@@ -112,6 +115,8 @@ bool can_read_row(const Principal& p, merge::Visibility vis, std::string_view or
 
 ColumnAccess column_access(const Principal& p, bool sensitive, std::string_view owner) {
     if (!sensitive) return ColumnAccess::Full;
+    // A college server holds its members' records for them (encrypted at rest like here).
+    if (p.role == Role::CollegeServer) return ColumnAccess::Full;
     if (!owner.empty() && owner == p.person) return ColumnAccess::Full;
     if (p.officer()) return ColumnAccess::Masked;
     return ColumnAccess::Hidden;

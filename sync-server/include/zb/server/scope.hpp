@@ -23,6 +23,10 @@ enum class Role : std::uint8_t {
     CollegeCommittee = 4,  ///< the college subtree
     OrgDepartment = 5,     ///< the university organisation department: everything
     Auditor = 6,           ///< the audit log only, no data rows
+    /// A college's own server enrolled at the university's (tiers, SPEC.md §15): relays its
+    /// subtree's changes upstream and pulls that subtree (plus what is published above it) down,
+    /// with sensitive columns in full, since it serves their owners.
+    CollegeServer = 7,
 };
 
 std::string_view role_name(Role r);

@@ -133,6 +133,9 @@ public:
     }
 
     void after_local_work() {
+        // New attachment work queued through run()/post() starts at once on a live connection.
+        if (att_started_ && !options_.attachments->busy())
+            guarded([&] { send_all(options_.attachments->start()); });
         if (!local_dirty_) return;
         local_dirty_ = false;
         guarded([&] { send_all(engine_->on_local_change(wall_ms())); });
@@ -334,6 +337,11 @@ private:
             return;
         }
         observe(msg.value());
+        if (options_.attachments && core::Attachments::is_reply(msg.value())) {
+            guarded([&] { send_all(options_.attachments->on_message(msg.value())); });
+            after_step();
+            return;
+        }
         guarded([&] { send_all(engine_->on_message(msg.value(), wall_ms())); });
         after_step();
     }
@@ -341,6 +349,8 @@ private:
     void on_closed(std::uint64_t epoch, const NetError& why) {
         if (epoch != epoch_) return;
         transport_open_ = false;
+        att_started_ = false;
+        if (options_.attachments) options_.attachments->on_disconnected();
         const bool was_connected = engine_->connected();
         // The engine schedules its reconnect backoff here; for a connection that never opened
         // it is told too, so failed attempts back off as well.
@@ -378,9 +388,17 @@ private:
         if (st.state == core::SyncState::Failed || st.state == core::SyncState::Wiped) {
             if (!finishing_) begin_finish(engine_error(), false);
         } else if (!finishing_) {
-            const bool done = (mode_ == Mode::Once && st.state == core::SyncState::Idle) ||
-                              (mode_ == Mode::Login && authed_) ||
-                              (mode_ == Mode::Enroll && enrolled_.has_value());
+            // Attachments move once the rows naming them are synced (uploads before downloads).
+            if (st.state == core::SyncState::Idle && options_.attachments && !att_started_ &&
+                (mode_ == Mode::Once || mode_ == Mode::Live)) {
+                att_started_ = true;
+                guarded([&] { send_all(options_.attachments->start()); });
+            }
+            const bool att_busy = att_started_ && options_.attachments->busy();
+            const bool done =
+                (mode_ == Mode::Once && st.state == core::SyncState::Idle && !att_busy) ||
+                (mode_ == Mode::Login && authed_) ||
+                (mode_ == Mode::Enroll && enrolled_.has_value());
             if (done) {
                 if (mode_ == Mode::Once) synced_ = true;
                 error_ = NetError{};  // an earlier dropped connection was recovered from
@@ -562,6 +580,7 @@ private:
     bool authed_ = false;
     bool synced_ = false;
     bool local_dirty_ = false;
+    bool att_started_ = false;  ///< attachment transfers started on this connection
     std::uint32_t reconnects_ = 0;
     std::uint64_t epoch_ = 0;
     std::uint64_t max_seq_pushed_ = 0;

@@ -5,6 +5,7 @@
 // disconnect) and start_live()/stop() (stay connected, push on local change, pull on Notify).
 #pragma once
 
+#include "zb/core/attachments.hpp"
 #include "zb/core/replica.hpp"
 #include "zb/core/sync_engine.hpp"
 #include "zb/net/error.hpp"
@@ -75,6 +76,10 @@ struct ClientOptions {
     /// Engine tuning (backoff, batch sizes, timeouts). client_name, device_name and enroll_code
     /// are set by the client.
     core::SyncOptions engine;
+    /// Attachment transfers (uploads, then downloads) run over the same connection once the
+    /// engine is synced; sync_once() returns when they are done too. Null = none. Must outlive
+    /// the client; while the client exists, reach it only through run()/post().
+    core::Attachments* attachments = nullptr;
 };
 
 /// Thread-safety: every public method may be called from any thread except the client thread

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Storage overhead benchmark: plain SQLite (default VFS) against the zb-seal encrypted VFS on one
 // workload (WAL, temp_store=MEMORY, mmap_size=0, synchronous=NORMAL, 4 KiB pages): inserts in
-// transactions, cached point reads, cached full scans and cold-cache full scans. Prints machine
-// facts and ONE table: metric, plain, encrypted, ratio, target, met?. Usage:
+// transactions (timed up to and including the checkpoint that moves them into the db file, so
+// the checkpoint's open + re-seal of every page is paid by the figure), cached point reads,
+// cached full scans and cold-cache full scans. Every phase is timed twice: wall clock and the
+// thread's CPU time (user + system, so the kernel's read work is in it). Ratios and targets use
+// CPU time: on a shared, oversubscribed machine the wall clock mostly measures the scheduler; the
+// wall ratios are printed next to them. Prints machine facts and ONE table. Usage:
 //   bench_storage [--rows N] [--reads N] [--reps N] [--dir PATH]
 
 #include "zb/crypto/encrypted_db.hpp"
@@ -19,6 +23,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <time.h>
 #include <unistd.h>
 #include <vector>
 
@@ -34,13 +39,38 @@ struct Config {
     std::string dir;
 };
 
+/// A rate measured both ways; best of the repetitions is kept for each separately.
+struct Rate {
+    double wall = 0;  // per wall-clock second
+    double cpu = 0;   // per second of this thread's CPU time
+};
+
 struct Figures {
-    double insert = 0;       // rows/s
-    double point = 0;        // reads/s, cached
-    double scan_cached = 0;  // rows/s
-    double scan_cold = 0;    // rows/s
-    double open_ms = 1e9;    // open (+ key check) of an existing db
+    Rate insert;           // rows/s, including the final checkpoint
+    Rate point;            // reads/s, cached
+    Rate scan_cached;      // rows/s
+    Rate scan_cold;        // rows/s
+    double open_ms = 1e9;  // open (+ key check) of an existing db
     double file_mb = 0;
+};
+
+double thread_cpu_seconds() {
+    timespec ts{};
+    ::clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+/// Wall and CPU clocks started together.
+struct Stopwatch {
+    Clock::time_point wall0 = Clock::now();
+    double cpu0 = thread_cpu_seconds();
+    /// Keeps the better of `best` and `n` operations over the elapsed time.
+    void record(double n, Rate& best) const {
+        const double wall = std::chrono::duration<double>(Clock::now() - wall0).count();
+        const double cpu = thread_cpu_seconds() - cpu0;
+        best.wall = std::max(best.wall, n / wall);
+        best.cpu = std::max(best.cpu, n / std::max(cpu, 1e-9));
+    }
 };
 
 [[noreturn]] void die(const std::string& what) {
@@ -138,7 +168,7 @@ void run_once(const Config& cfg, const zb::crypto::SecretKey* key, const std::st
             for (auto& ch : b)
                 ch = static_cast<char>('a' + rng() % 26);
         }
-        const auto t0 = Clock::now();
+        const Stopwatch t0;
         for (int i = 0; i < cfg.rows; ++i) {
             if (i % cfg.batch == 0) exec(c.db(), "BEGIN");
             const std::string& body = bodies[static_cast<std::size_t>(i)];
@@ -148,28 +178,28 @@ void run_once(const Config& cfg, const zb::crypto::SecretKey* key, const std::st
             sqlite3_reset(ins);
             if (i % cfg.batch == cfg.batch - 1 || i == cfg.rows - 1) exec(c.db(), "COMMIT");
         }
-        best.insert = std::max(best.insert, cfg.rows / seconds_since(t0));
         sqlite3_finalize(ins);
+        exec(c.db(), "PRAGMA wal_checkpoint(TRUNCATE)");
+        t0.record(cfg.rows, best.insert);
 
         if (scan(c.db()) != cfg.rows) die("warm scan");  // everything in SQLite's cache now
         sqlite3_stmt* get = prepare(c.db(), "SELECT body FROM kv WHERE id = ?1");
         std::int64_t found = 0;
-        const auto t1 = Clock::now();
+        const Stopwatch t1;
         for (int i = 0; i < cfg.reads; ++i) {
             sqlite3_bind_int64(get, 1, static_cast<std::int64_t>(rng() % cfg.rows) + 1);
             if (sqlite3_step(get) == SQLITE_ROW) found += sqlite3_column_bytes(get, 0) > 0;
             sqlite3_reset(get);
         }
-        best.point = std::max(best.point, cfg.reads / seconds_since(t1));
+        t1.record(cfg.reads, best.point);
         sqlite3_finalize(get);
         if (found != cfg.reads) die("point reads missed rows");
 
         for (int i = 0; i < 3; ++i) {
-            const auto t2 = Clock::now();
+            const Stopwatch t2;
             if (scan(c.db()) != cfg.rows) die("cached scan");
-            best.scan_cached = std::max(best.scan_cached, cfg.rows / seconds_since(t2));
+            t2.record(cfg.rows, best.scan_cached);
         }
-        exec(c.db(), "PRAGMA wal_checkpoint(TRUNCATE)");
     }
     best.file_mb = static_cast<double>(std::filesystem::file_size(path)) / 1e6;
     for (int i = 0; i < 2; ++i) {
@@ -177,9 +207,9 @@ void run_once(const Config& cfg, const zb::crypto::SecretKey* key, const std::st
         const auto t3 = Clock::now();
         Conn c(path, key);  // a fresh connection: SQLite's page cache is empty
         best.open_ms = std::min(best.open_ms, seconds_since(t3) * 1e3);
-        const auto t4 = Clock::now();
+        const Stopwatch t4;
         if (scan(c.db()) != cfg.rows) die("cold scan");
-        best.scan_cold = std::max(best.scan_cold, cfg.rows / seconds_since(t4));
+        t4.record(cfg.rows, best.scan_cold);
     }
 }
 
@@ -193,16 +223,20 @@ std::string compiler() {
 #endif
 }
 
-void row(const char* metric, double plain, double enc, double target, bool higher_is_better) {
-    const double ratio = plain > 0 ? enc / plain : 0;
+// One line: CPU-time rates, their ratio (judged against the target), and the wall-clock ratio.
+void row(const char* metric, const Rate& plain, const Rate& enc, double target) {
+    const double ratio = plain.cpu > 0 ? enc.cpu / plain.cpu : 0;
+    const double wall_ratio = plain.wall > 0 ? enc.wall / plain.wall : 0;
     char tgt[32] = "-";
     const char* met = "-";
+    const char* wall_met = "-";
     if (target > 0) {
         std::snprintf(tgt, sizeof tgt, ">= %.2fx", target);
-        met = (higher_is_better ? ratio >= target : ratio <= target) ? "yes" : "NO";
+        met = ratio >= target ? "yes" : "NO";
+        wall_met = wall_ratio >= target ? "yes" : "NO";
     }
-    std::printf("| %-28s | %14.1f | %14.1f | %6.3fx | %-9s | %-4s |\n", metric, plain, enc, ratio,
-                tgt, met);
+    std::printf("| %-30s | %12.0f | %12.0f | %6.3fx | %-4s | %6.3fx | %-4s | %-9s |\n", metric,
+                plain.cpu, enc.cpu, ratio, met, wall_ratio, wall_met, tgt);
 }
 
 }  // namespace
@@ -253,18 +287,23 @@ int main(int argc, char** argv) {
     std::printf(
         "workload: %d rows x ~210 B, %d-row transactions, %d cached point reads, "
         "WAL, synchronous=NORMAL, 4 KiB pages, cache 128 MiB, best of %d interleaved "
-        "runs; cold = fsync + posix_fadvise(DONTNEED)%s + new connection\n",
+        "runs; cold = both files fsynced, dropped from the OS cache with "
+        "posix_fadvise(DONTNEED)%s, then a new connection (empty SQLite cache) scans\n",
         cfg.rows, cfg.batch, cfg.reads, cfg.reps, g_fadvise_ok ? "" : " (FAILED)");
-    std::printf("| %-28s | %14s | %14s | %7s | %-9s | %-4s |\n", "metric", "plain", "encrypted",
-                "ratio", "target", "met?");
     std::printf(
-        "|------------------------------|----------------|----------------|---------|"
-        "-----------|------|\n");
-    row("insert (rows/s)", plain.insert, enc.insert, 0.90, true);
-    row("point read, cached (reads/s)", plain.point, enc.point, 0.95, true);
-    row("full scan, cached (rows/s)", plain.scan_cached, enc.scan_cached, 0, true);
-    row("full scan, cold (rows/s)", plain.scan_cold, enc.scan_cold, 0.50, true);
-    row("open existing db (ms)", plain.open_ms, enc.open_ms, 0, false);
-    row("file size (MB)", plain.file_mb, enc.file_mb, 0, false);
+        "rates per CPU-second of the benchmark thread; 'wall' = the same ratio by wall clock\n");
+    std::printf("| %-30s | %12s | %12s | %7s | %-4s | %7s | %-4s | %-9s |\n", "metric", "plain",
+                "encrypted", "ratio", "met?", "wall", "met?", "target");
+    std::printf(
+        "|--------------------------------|--------------|--------------|---------|------|"
+        "---------|------|-----------|\n");
+    row("insert+checkpoint (rows/s)", plain.insert, enc.insert, 0.90);
+    row("point read, cached (reads/s)", plain.point, enc.point, 0.95);
+    row("full scan, cached (rows/s)", plain.scan_cached, enc.scan_cached, 0);
+    row("full scan, cold (rows/s)", plain.scan_cold, enc.scan_cold, 0.50);
+    std::printf(
+        "open existing db: plain %.2f ms, encrypted %.2f ms; file size: plain %.1f MB, "
+        "encrypted %.1f MB\n",
+        plain.open_ms, enc.open_ms, plain.file_mb, enc.file_mb);
     return 0;
 }

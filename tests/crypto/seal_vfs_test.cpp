@@ -286,6 +286,40 @@ TEST_CASE("a tampered WAL frame is an error while the log is live", "[unit][vfs]
     CHECK(errc_from_sqlite(rc) == Errc::Corrupt);
 }
 
+// The writer's handle remembers the frames it sealed so its checkpoint need not open them again;
+// that shortcut must answer only for the exact bytes it wrote.
+TEST_CASE("the writer's own checkpoint copies its frames, and still catches a tampered one",
+          "[unit][vfs]") {
+    zb::test::TempDir dir("zb-crypto");
+    const auto key = test_key(23);
+    SECTION("untouched: the checkpointed file holds every row") {
+        const auto path = dir.file("m1.db");
+        {
+            auto db = open_ok(path, key);
+            run(db.handle(), "PRAGMA wal_autocheckpoint=0");
+            fill(db.handle(), 0, 300);
+            fill(db.handle(), 300, 600);  // pages rewritten: the checkpoint takes the latest
+            run(db.handle(), "PRAGMA wal_checkpoint(TRUNCATE)");
+            CHECK(std::filesystem::file_size(path + "-wal") == 0);
+        }
+        auto db = open_ok(path, key);
+        CHECK(query_int(db.handle(), "SELECT count(*) FROM t") == 600);
+        CHECK(query_text(db.handle(), "PRAGMA integrity_check") == "ok");
+    }
+    SECTION("a frame flipped on disk before the checkpoint fails it") {
+        const auto path = dir.file("m2.db");
+        auto db = open_ok(path, key);
+        run(db.handle(), "PRAGMA wal_autocheckpoint=0");
+        fill(db.handle(), 0, 300);
+        const auto wal = read_all(path + "-wal");
+        const std::int64_t frames = (static_cast<std::int64_t>(wal.size()) - 32) / 4120;
+        REQUIRE(frames > 3);
+        flip_byte(path + "-wal", 32 + (frames - 2) * 4120 + 24 + 1000);
+        const int rc = try_run(db.handle(), "PRAGMA wal_checkpoint(TRUNCATE)");
+        CHECK(errc_from_sqlite(rc) == Errc::Corrupt);
+    }
+}
+
 TEST_CASE("a tampered WAL frame at recovery ends the log, never yields garbage", "[unit][vfs]") {
     zb::test::TempDir dir("zb-crypto");
     const auto path = dir.file("w2.db");

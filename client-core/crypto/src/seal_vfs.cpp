@@ -66,6 +66,14 @@
 **   what truncating the -wal does anyway (out of scope, see README). Page-only WAL reads (reads
 **   of committed frames and checkpoints) fail hard with SQLITE_IOERR_DATA.
 **
+**   Checkpoint memo. A WAL handle keeps, for up to 1024 frames it sealed, the sealed image and
+**   the plaintext (FrameMemo). A page-only read of such a frame whose bytes on disk, frame index
+**   and page number are exactly those it wrote returns the plaintext without opening the frame:
+**   decryption of those bytes could only give that plaintext. Anything else is opened and
+**   authenticated as usual. This saves one of the three cipher passes a page costs between its
+**   commit and its checkpoint (seal into the WAL, open from the WAL, seal into the db). The memo
+**   is wiped when the log restarts (new WAL header), is truncated, or the handle closes.
+**
 **   Writes. Page writes are sealed into a per-file scratch buffer (SQLite's buffer is const);
 **   if sealing fails nothing is written. Write shapes the shim does not recognise fail closed
 **   with SQLITE_IOERR_WRITE rather than reaching the disk in clear.
@@ -131,6 +139,29 @@ enum class Kind : std::uint8_t { Db, Wal, Journal, Passthrough };
 constexpr int kWalHeader = 32;
 constexpr int kFrameHeader = 24;
 
+// A WAL frame this handle sealed: the sealed page image it wrote and the plaintext it came from.
+// When SQLite reads the frame back (a checkpoint copying it into the db, almost always, through
+// the same handle that wrote it) and the bytes on disk are exactly the sealed image, with the
+// same frame index and page number, opening them would give exactly `plain`: the memo answers
+// instead, and the page costs one seal less. Any other bytes (another writer, a restarted log,
+// tampering) miss the memo and are opened and authenticated as usual.
+constexpr std::size_t kFrameMemoSlots = 1024;  // SQLite's default wal_autocheckpoint is 1000
+
+struct FrameMemo {
+    sqlite3_int64 frame = 0;  // 0: empty
+    std::uint32_t pgno = 0;
+    std::vector<unsigned char> bytes;  // [sealed image][plaintext], page size each
+
+    // Wipes and frees; used when the log restarts, is truncated or closed. A used memo is only
+    // marked empty (frame = 0), its buffer kept for the next frame of that slot.
+    void forget() {
+        if (!bytes.empty()) sodium_memzero(bytes.data(), bytes.size());
+        bytes.clear();
+        bytes.shrink_to_fit();
+        frame = 0;
+    }
+};
+
 struct FileState {
     Kind kind = Kind::Passthrough;
     std::shared_ptr<const PageKeys> keys;
@@ -143,9 +174,16 @@ struct FileState {
     // Journal: the last 4-byte page-number write.
     sqlite3_int64 last_pgno_end = -1;
     std::uint32_t last_pgno = 0;
+    // WAL: frames this handle sealed and has not seen read back yet (see FrameMemo).
+    std::vector<FrameMemo> memo;
 
     ~FileState() {
         if (!scratch.empty()) sodium_memzero(scratch.data(), scratch.size());
+        forget_frames();
+    }
+    void forget_frames() {
+        for (FrameMemo& m : memo)
+            m.forget();
     }
     unsigned char* scratch_for(std::size_t n) {
         if (scratch.size() < n) {
@@ -308,6 +346,39 @@ void apply_mask(const FileState& st, unsigned char* hdr, sqlite3_int64 frame) {
         hdr[16 + i] ^= mask[i];
 }
 
+void remember_frame(FileState& st, sqlite3_int64 frame, std::uint32_t pgno,
+                    const unsigned char* sealed, const unsigned char* plain, int pgsz,
+                    bool written) {
+    if (st.memo.empty()) st.memo.resize(kFrameMemoSlots);
+    FrameMemo& m = st.memo[static_cast<std::size_t>(frame) % kFrameMemoSlots];
+    if (!written) {  // whatever the slot held for this frame index is stale now
+        if (m.frame == frame) m.frame = 0;
+        return;
+    }
+    m.bytes.resize(2 * usz(pgsz));
+    std::memcpy(m.bytes.data(), sealed, usz(pgsz));
+    std::memcpy(m.bytes.data() + pgsz, plain, usz(pgsz));
+    // What decrypt_page would return: the reserve zeroed.
+    std::memset(m.bytes.data() + 2 * usz(pgsz) - kReserveBytes, 0, kReserveBytes);
+    m.frame = frame;
+    m.pgno = pgno;
+}
+
+// The memo's plaintext for a frame whose sealed bytes on disk are exactly what this handle wrote.
+// The slot is emptied: a checkpoint reads each frame once.
+bool recall_frame(FileState& st, sqlite3_int64 frame, std::uint32_t pgno,
+                  const unsigned char* sealed, unsigned char* out, int pgsz) {
+    if (st.memo.empty()) return false;
+    FrameMemo& m = st.memo[static_cast<std::size_t>(frame) % kFrameMemoSlots];
+    if (m.frame != frame || m.pgno != pgno || m.bytes.size() != 2 * usz(pgsz) ||
+        std::memcmp(m.bytes.data(), sealed, usz(pgsz)) != 0) {
+        return false;
+    }
+    std::memcpy(out, m.bytes.data() + pgsz, usz(pgsz));
+    m.frame = 0;
+    return true;
+}
+
 int wal_read(sqlite3_file* f, void* out, int amt, sqlite3_int64 off) {
     FileState& st = state(f);
     auto* dst = static_cast<unsigned char*>(out);
@@ -351,6 +422,7 @@ int wal_read(sqlite3_file* f, void* out, int amt, sqlite3_int64 off) {
             return rc;
         }
         const std::uint32_t pgno = get_be32(frame_buf);
+        if (recall_frame(st, frame, pgno, frame_buf + kFrameHeader, dst, pgsz)) return SQLITE_OK;
         if (!decrypt_page(*st.keys, FileRole::Wal, pgno, {frame_buf + kFrameHeader, usz(pgsz)},
                           {dst, usz(pgsz)})) {
             sqlite3_log(SQLITE_IOERR_DATA, "zb-seal: WAL frame %lld (page %u) failed", frame, pgno);
@@ -381,6 +453,7 @@ int wal_write(sqlite3_file* f, const void* in, int amt, sqlite3_int64 off) {
         const std::uint32_t v = get_be32(src + 8);
         if (!valid_page_size(v)) return SQLITE_IOERR_WRITE;
         st.page_size = static_cast<int>(v);
+        st.forget_frames();  // a new log generation: every frame index starts over
         return lower_write(f, in, amt, off);
     }
     const int pgsz = wal_page_size(f);
@@ -414,7 +487,9 @@ int wal_write(sqlite3_file* f, const void* in, int amt, sqlite3_int64 off) {
         if (!encrypt_page(*st.keys, FileRole::Wal, pgno, {src, usz(pgsz)}, {buf, usz(pgsz)})) {
             return SQLITE_IOERR_WRITE;
         }
-        return lower_write(f, buf, pgsz, off);
+        const int rc = lower_write(f, buf, pgsz, off);
+        remember_frame(st, frame, pgno, buf, src, pgsz, rc == SQLITE_OK);
+        return rc;
     }
     sqlite3_log(SQLITE_IOERR_WRITE, "zb-seal: refusing a %d-byte WAL write at %lld", amt, off);
     return SQLITE_IOERR_WRITE;
@@ -507,6 +582,7 @@ int x_write(sqlite3_file* f, const void* in, int amt, sqlite3_int64 off) {
 }
 
 int x_truncate(sqlite3_file* f, sqlite3_int64 size) {
+    if (state(f).kind == Kind::Wal) state(f).forget_frames();
     sqlite3_file* lo = lower_file(f);
     return lo->pMethods->xTruncate(lo, size);
 }

@@ -214,6 +214,72 @@ TEST_CASE("a rejected insert and a rejected delete are undone", "[replica][sync]
     CHECK(r->rejected().value().size() == 3);
 }
 
+// Counter changes carry the device's running total, so a rejected increment is also inside every
+// later total of the same counter: those must shed it, locally and in what is pushed next.
+TEST_CASE("a rejected increment leaves the later pending totals of the counter",
+          "[replica][sync]") {
+    TempDir dir("replica");
+    TestClock clock;
+    auto r = open_replica(dir.file("a.db"), schema_v1(), clock);
+    REQUIRE(
+        r->apply_page(page({remote("notes", "n1", "views", Op::Count, std::int64_t{10}, kT0, 77)}))
+            .ok());
+    REQUIRE(r->increment("notes", "n1", "views", 5).ok());                 // seq 1, total 5
+    REQUIRE(r->increment("notes", "n1", "views", 3).ok());                 // seq 2, total 8
+    REQUIRE(r->write("notes", "n1", {{"title", std::string("t")}}).ok());  // seq 3
+    REQUIRE(r->increment("notes", "n1", "views", 2).ok());                 // seq 4, total 10
+    REQUIRE(r->increment("notes", "n2", "views", 7).ok());                 // seq 5, another row
+    auto out = all_pending(*r);
+    REQUIRE(out.size() == 5);
+    CHECK(protocol::same(cell(*r, "notes", "n1", "views"), Value{std::int64_t{20}}));
+
+    // Seq 1 is refused while 2..5 wait: the 5 leaves the value and the later totals.
+    protocol::PushAck ack;
+    ack.acked_seq = 1;
+    ack.results = {{1, core::Errc::Forbidden, "no"}};
+    r->settle({out[0]}, ack);
+    CHECK(protocol::same(cell(*r, "notes", "n1", "views"), Value{std::int64_t{15}}));
+    auto later = all_pending(*r);
+    REQUIRE(later.size() == 4);
+    CHECK(later[0].seq == 2);
+    CHECK(protocol::same(later[0].value, Value{std::int64_t{3}}));
+    CHECK(protocol::same(later[1].value, Value{std::string("t")}));
+    CHECK(later[2].seq == 4);
+    CHECK(protocol::same(later[2].value, Value{std::int64_t{5}}));
+    CHECK(protocol::same(later[3].value, Value{std::int64_t{7}}));  // other row untouched
+    CHECK(later[0].hlc == out[1].hlc);  // the same changes, re-stated, not new ones
+    // The rejection record keeps what was actually pushed.
+    REQUIRE(r->rejected().value().size() == 1);
+    CHECK(protocol::same(r->rejected().value()[0].change.value, Value{std::int64_t{5}}));
+
+    // The next increment continues from the corrected total, and it survives a reopen.
+    REQUIRE(r->increment("notes", "n1", "views", 1).ok());  // seq 6, total 6
+    r.reset();
+    r = open_replica(dir.file("a.db"), schema_v1(), clock);
+    later = all_pending(*r);
+    REQUIRE(later.size() == 5);
+    CHECK(protocol::same(later[4].value, Value{std::int64_t{6}}));
+    CHECK(protocol::same(cell(*r, "notes", "n1", "views"), Value{std::int64_t{16}}));
+
+    // Seq 2 accepted and seq 4 refused in one ack: only seq 4's own 2 goes.
+    ack.acked_seq = 4;
+    ack.results = {{2, core::Errc::Ok, ""}, {4, core::Errc::Forbidden, "no"}};
+    r->settle({later[0], later[1], later[2]}, ack);
+    CHECK(protocol::same(cell(*r, "notes", "n1", "views"), Value{std::int64_t{14}}));
+    later = all_pending(*r);
+    REQUIRE(later.size() == 2);
+    CHECK(later[1].seq == 6);
+    CHECK(protocol::same(later[1].value, Value{std::int64_t{4}}));
+
+    // Everything settles: the local value is the server's (10 + 3 + 1).
+    ack.acked_seq = 6;
+    ack.results = {};
+    r->settle(later, ack);
+    CHECK(r->outbox_size().value() == 0);
+    CHECK(protocol::same(cell(*r, "notes", "n1", "views"), Value{std::int64_t{14}}));
+    CHECK(protocol::same(cell(*r, "notes", "n2", "views"), Value{std::int64_t{7}}));
+}
+
 TEST_CASE("keep-both conflict is listed, and its resolution syncs", "[replica][sync]") {
     TempDir dir("replica");
     TestClock clock;

@@ -15,6 +15,7 @@
 #include <array>
 #include <chrono>
 #include <set>
+#include <tuple>
 #include <utility>
 
 namespace zb::core {
@@ -161,6 +162,10 @@ public:
     void insert_outbox(std::string_view table, std::string_view row,
                        const std::vector<Change>& changes);
     Shadow snapshot(Row& r);
+    std::map<std::uint64_t, std::int64_t> restate_counters(
+        const std::vector<Change>& refused, const std::map<std::uint64_t, bool>& ruled);
+    void rewrite_outbox(const std::string& table, const std::string& row,
+                        const std::map<std::uint64_t, std::int64_t>& totals);
     void notify(ChangeEvent::Source src, std::vector<ChangeEvent::RowRef> rows);
 
     Options opt_;
@@ -518,6 +523,92 @@ std::vector<Change> Replica::Impl::pending(std::uint64_t after_seq, std::size_t 
     return out;
 }
 
+// For each counter with a refused Count in `refused`: the new totals (by seq) of this device's
+// later Count changes that are still unsettled, each lowered by the refused increments before it.
+// A Count's increment is its total minus the previous total of the same counter: the previous
+// outbox entry's, or for the first one the server-confirmed part in the row's shadow. Totals the
+// server accepted in the same ack are on the server as they are; the later ones supersede them
+// (an origin's latest total replaces its earlier ones), so the server ends without the refusal.
+std::map<std::uint64_t, std::int64_t> Replica::Impl::restate_counters(
+    const std::vector<Change>& refused, const std::map<std::uint64_t, bool>& ruled) {
+    std::map<std::uint64_t, std::int64_t> out;
+    std::set<std::tuple<std::string, std::string, std::string>> counters;
+    for (const Change& c : refused)
+        counters.emplace(c.table, c.row, c.column);
+    for (const auto& [table, row, column] : counters) {
+        std::vector<Change> counts;
+        {
+            StmtUse s = conn_->use(
+                "SELECT first_seq,changes FROM _zb_outbox WHERE tbl=?1 AND row=?2 "
+                "ORDER BY first_seq");
+            s->bind(1, std::string_view(table));
+            s->bind(2, std::string_view(row));
+            while (s->step()) {
+                for (Change& c : decode_outbox(s->blob(1), table, row, device_, s->uint64(0))) {
+                    if (c.op == Op::Count && c.column == column) counts.push_back(std::move(c));
+                }
+            }
+        }
+        std::uint64_t prev = 0;
+        const Row& r = state_->load(table, row);
+        if (r.shadow) {
+            auto it = r.shadow->parts.find(PartKey{column, device_});
+            if (it != r.shadow->parts.end()) {
+                if (const auto* t = std::get_if<std::int64_t>(&it->second.value)) {
+                    prev = static_cast<std::uint64_t>(*t);
+                }
+            }
+        }
+        // Unsigned: totals wrap like increment() makes them, and so do their differences.
+        std::uint64_t dropped = 0;
+        for (const Change& c : counts) {
+            const auto* t = std::get_if<std::int64_t>(&c.value);
+            if (t == nullptr) continue;
+            const auto total = static_cast<std::uint64_t>(*t);
+            const std::uint64_t delta = total - prev;
+            prev = total;
+            auto v = ruled.find(c.seq);
+            if (v == ruled.end()) {
+                if (dropped != 0) out[c.seq] = static_cast<std::int64_t>(total - dropped);
+            } else if (!v->second) {
+                dropped += delta;
+            }
+        }
+    }
+    return out;
+}
+
+// Replaces the values of the row's outbox changes named in `totals`; seqs and stamps stay, so
+// they are the same changes, re-stated, whether or not a push of them is already under way.
+void Replica::Impl::rewrite_outbox(const std::string& table, const std::string& row,
+                                   const std::map<std::uint64_t, std::int64_t>& totals) {
+    std::vector<std::pair<std::uint64_t, std::vector<Change>>> rewritten;
+    {
+        StmtUse s = conn_->use(
+            "SELECT first_seq,changes FROM _zb_outbox WHERE tbl=?1 AND row=?2 ORDER BY first_seq");
+        s->bind(1, std::string_view(table));
+        s->bind(2, std::string_view(row));
+        while (s->step()) {
+            std::vector<Change> changes =
+                decode_outbox(s->blob(1), table, row, device_, s->uint64(0));
+            bool hit = false;
+            for (Change& c : changes) {
+                auto it = totals.find(c.seq);
+                if (it == totals.end()) continue;
+                c.value = it->second;
+                hit = true;
+            }
+            if (hit) rewritten.emplace_back(s->uint64(0), std::move(changes));
+        }
+    }
+    for (const auto& [first_seq, changes] : rewritten) {
+        StmtUse s = conn_->use("UPDATE _zb_outbox SET changes=?2 WHERE first_seq=?1");
+        s->bind(1, first_seq);
+        s->bind_blob(2, encode_outbox(changes));
+        s->run();
+    }
+}
+
 Result<void> Replica::Impl::settle(const std::vector<Change>& pushed,
                                    const protocol::PushAck& ack) {
     struct Verdict {
@@ -561,6 +652,23 @@ Result<void> Replica::Impl::settle(const std::vector<Change>& pushed,
                 entries.push_back(std::move(e));
             }
         }
+        // Counter changes carry this device's running total, so a refused increment is also
+        // inside every later total of that counter. Worked out before anything is settled (the
+        // shadow still holds where the outbox's totals started from), rewritten afterwards.
+        std::map<std::uint64_t, bool> ruled;
+        for (const auto& [seq, verdict] : verdicts)
+            ruled.emplace(seq, verdict.accepted);
+        std::vector<Change> refused_counts;
+        for (const Entry& e : entries) {
+            for (const Change& c : e.changes) {
+                auto v = ruled.find(c.seq);
+                if (c.op == Op::Count && v != ruled.end() && !v->second)
+                    refused_counts.push_back(c);
+            }
+        }
+        const std::map<std::uint64_t, std::int64_t> restated =
+            refused_counts.empty() ? std::map<std::uint64_t, std::int64_t>{}
+                                   : restate_counters(refused_counts, ruled);
         std::set<std::pair<std::string, std::string>> to_restore;
         for (Entry& e : entries) {
             std::vector<Change> remaining;
@@ -631,6 +739,13 @@ Result<void> Replica::Impl::settle(const std::vector<Change>& pushed,
                 insert_outbox(e.table, e.row, run);
                 i = j;
             }
+        }
+        if (!restated.empty()) {
+            std::set<std::pair<std::string, std::string>> rows;
+            for (const Change& c : refused_counts)
+                rows.emplace(c.table, c.row);
+            for (const auto& [table, row] : rows)
+                rewrite_outbox(table, row, restated);
         }
         // Rejected rows return to the server's state, then the local changes the server has not
         // ruled on yet are merged on top again (merge is idempotent, so re-applying is exact).

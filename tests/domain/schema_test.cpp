@@ -96,6 +96,8 @@ TEST_CASE("schema: exactly the sensitive columns of §11.1", "[domain][schema]")
         "political_reviews.family_situation",
         "political_reviews.social_relations",
         "political_reviews.conclusion",
+        "reveals.value",       // an officer's reveal, delivered to the requester only (§11)
+        "content.answer_key",  // quiz answers, never sent to members
     };
     CHECK(sensitive == expected);
 }

@@ -101,6 +101,9 @@ std::vector<TableDef> schema_tables() {
         cols(t, S,
              {"person_id", "status", "status_since", "branch_id", "group_id", "joined_at",
               "full_member_at", "flow_state", "last_contact_at"});
+        // The member's own dues ledger summary (JSON: payment id, months, amount) kept by the
+        // server's dues.pay handler; never a base (§11.2).
+        cols(t, S, {"dues_ledger"});
         out.push_back(std::move(t));
     }
     // membership_status_history — written by the server when it applies a command; a ledger.
@@ -127,6 +130,9 @@ std::vector<TableDef> schema_tables() {
                     "full_member_on",   "outcome"});
         t.columns.push_back(col("political_review_result", S, true));
         cols(t, S, {"political_review_on"});
+        // The rest of validate_transition's input (half-yearly assessment dates, extensions used,
+        // the expected leaving date) so the server rebuilds a case from its own row.
+        cols(t, S, {"assessments", "extension_count", "expected_leave_on"});
         out.push_back(std::move(t));
     }
     // development_steps — §12 StepRecord: "APPEND (drafts LWW)". A step record is an immutable
@@ -244,7 +250,7 @@ std::vector<TableDef> schema_tables() {
         cols(t, S,
              {"person_id", "direction", "from_org", "to_org_name", "to_org_code", "reason",
               "channel", "letter_serial", "issued_at", "valid_days", "dues_paid_through",
-              "reported_at", "receipt_returned_at", "state"});
+              "reported_at", "receipt_returned_at", "state", "archive_docs"});
         out.push_back(std::move(t));
     }
     // flow_records — §12 FlowRecord / AbroadRetention: SERVER.
@@ -267,7 +273,7 @@ std::vector<TableDef> schema_tables() {
         auto t = table(T::kDocuments, A, Visibility::Owner, "person_id", false);
         cols(t, A,
              {"person_id", "doc_type", "file_hash", "stored_at", "retention", "confidentiality",
-              "supersedes"});
+              "supersedes", "version", "fields"});
         out.push_back(std::move(t));
     }
     // content — §12 Content: SERVER (reviewed before publishing, §9 [S85]).
@@ -375,6 +381,25 @@ std::vector<TableDef> schema_tables() {
         auto t = table(T::kCommands, A, Visibility::Owner, "submitter_id", false);
         cols(t, A, {"submitter_id", "family", "command", "args", "submitted_at"});
         cols(t, S, {"state", "result_message", "applied_at"});
+        out.push_back(std::move(t));
+    }
+    // branch_rosters — the server's index of a branch (row id = the branch's org path): members
+    // and their statuses as JSON, so commands can count 正式党员 entitled to vote (§5.2 step 15
+    // [S47]) and check branch size (§2.2 [S8]) without scanning. Officers only.
+    {
+        auto t = table(T::kBranchRosters, S, Visibility::Officers, "", false);
+        cols(t, S, {"members", "full_count", "member_count", "teacher_count", "updated_at"});
+        out.push_back(std::move(t));
+    }
+    // reveals — an officer's request to see one masked field (§11): the plaintext goes into
+    // `value` (sensitive), readable in full only by the requester (the owner), with an expiry;
+    // the request and its reason stay as the log the auditor reads with the audit chain.
+    {
+        auto t = table(T::kReveals, S, Visibility::Owner, "requester_id", false);
+        cols(t, S,
+             {"requester_id", "target_table", "target_row", "target_column", "reason",
+              "revealed_at", "expires_at"});
+        t.columns.push_back(col("value", S, true));
         out.push_back(std::move(t));
     }
     return out;

@@ -54,6 +54,9 @@ inline constexpr std::string_view kReadReceipts = "read_receipts";
 // Supervision and commands (§12 Alert; §12.1.4 status changes are commands)
 inline constexpr std::string_view kAlerts = "alerts";
 inline constexpr std::string_view kCommands = "commands";
+// Server indexes and sensitive reveals (§11, issue #5)
+inline constexpr std::string_view kBranchRosters = "branch_rosters";
+inline constexpr std::string_view kReveals = "reveals";
 
 inline constexpr std::string_view kAll[] = {
     kOrganizations,
@@ -92,6 +95,8 @@ inline constexpr std::string_view kAll[] = {
     kReadReceipts,
     kAlerts,
     kCommands,
+    kBranchRosters,
+    kReveals,
 };
 
 }  // namespace zb::domain::tables

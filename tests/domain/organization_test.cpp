@@ -24,6 +24,10 @@ TEST_CASE("organization: status and dues category codes round-trip", "[domain][o
         CHECK(*back == c);
     }
     CHECK_FALSE(dues_category_from_code("salary").has_value());
+    CHECK(status_from_code("正式党员") == MemberStatus::Full);
+    CHECK(status_from_code("入党积极分子") == MemberStatus::Activist);
+    CHECK(dues_category_from_code("在职") == DuesCategory::Employed);
+    CHECK(dues_category_from_code("学生") == DuesCategory::Student);
     CHECK(is_party_member(MemberStatus::Probationary));
     CHECK(is_party_member(MemberStatus::Full));
     CHECK_FALSE(is_party_member(MemberStatus::Candidate));

@@ -41,7 +41,7 @@ std::string_view status_code(MemberStatus s) {
 
 std::optional<MemberStatus> status_from_code(std::string_view code) {
     for (const auto& [k, v] : kStatusCodes)
-        if (v == code) return k;
+        if (v == code || display_name(k) == code) return k;  // imports often carry 正式党员 etc.
     return std::nullopt;
 }
 
@@ -54,6 +54,19 @@ std::string_view dues_category_code(DuesCategory c) {
 std::optional<DuesCategory> dues_category_from_code(std::string_view code) {
     for (const auto& [k, v] : kCategoryCodes)
         if (v == code) return k;
+    // The Chinese terms of 《党费规定》 as an import or a form may carry them (§4.1).
+    static constexpr std::array<std::pair<std::string_view, DuesCategory>, 8> kChinese{{
+        {"在职", DuesCategory::Employed},
+        {"年薪制", DuesCategory::AnnualSalary},
+        {"个体", DuesCategory::SelfEmployed},
+        {"离退休", DuesCategory::Retired},
+        {"学生", DuesCategory::Student},
+        {"研究生", DuesCategory::Graduate},
+        {"农民", DuesCategory::Farmer},
+        {"低保", DuesCategory::LowIncome},
+    }};
+    for (const auto& [name, k] : kChinese)
+        if (name == code) return k;
     return std::nullopt;
 }
 

@@ -19,11 +19,13 @@ namespace zb::domain {
 /// ASCII codes used in synced rows and command arguments: "masses", "applicant", "activist",
 /// "candidate", "probationary", "full", "suspended", "left", "cancelled".
 std::string_view status_code(MemberStatus s);
+/// Also accepts the Chinese display names (正式党员, 预备党员 …) that imports carry.
 std::optional<MemberStatus> status_from_code(std::string_view code);
 
 /// "employed", "annual_salary", "self_employed", "retired", "student", "graduate", "farmer",
 /// "low_income".
 std::string_view dues_category_code(DuesCategory c);
+/// Also accepts 在职 年薪制 个体 离退休 学生 研究生 农民 低保.
 std::optional<DuesCategory> dues_category_from_code(std::string_view code);
 
 /// True for 预备党员 and 正式党员: the statuses that owe dues and belong to the branch's Party

@@ -391,6 +391,35 @@ TEST_CASE("notify: pulls when idle, once more after a pull in flight, not when s
     CHECK(engine.status().state == SyncState::Idle);
 }
 
+TEST_CASE("notify: a cursor the device's pulls never reach costs one pull, not a loop",
+          "[unit][sync]") {
+    // Found by the simulator: the pull cursor is the last entry this device may read, so a
+    // Notify for a commit that also wrote rows outside its scope names a cursor its pulls stop
+    // short of. The engine used to pull again for as long as its cursor was lower: forever.
+    FakeStore store(77);
+    SyncEngine engine(store, options());
+    FakeServer server;
+    server.remote_write("a", "1");
+    log_in(engine, server);
+    const std::uint64_t beyond = server.log.size() + 5;  // entries this device cannot see
+
+    SECTION("while idle") {
+        const auto out = engine.on_message(zb::protocol::Notify{beyond}, kT0);
+        REQUIRE(count_of<Pull>(out) == 1);
+        CHECK(pump(engine, server, out, kT0, 100) == 2);  // one pull, one page, quiet
+    }
+    SECTION("during a pull") {
+        server.remote_write("b", "2");
+        const auto pull = engine.on_message(zb::protocol::Notify{server.log.size()}, kT0);
+        REQUIRE(count_of<Pull>(pull) == 1);
+        CHECK(engine.on_message(zb::protocol::Notify{beyond}, kT0).empty());
+        // The page ends below the notified cursor: one more pull, then quiet.
+        CHECK(pump(engine, server, pull, kT0, 100) == 4);
+    }
+    CHECK(engine.status().state == SyncState::Idle);
+    CHECK(store.cursor_ == server.log.size());
+}
+
 TEST_CASE("disconnect mid-push: resume from the server's acked seq", "[unit][sync]") {
     FakeStore store(77);
     SyncEngine engine(store, options());

@@ -107,6 +107,7 @@ std::vector<protocol::Message> SyncEngine::on_connected(std::uint64_t now_ms) {
     session_ok_ = false;
     challenge_.clear();
     notified_cursor_ = 0;
+    notified_during_pull_ = false;
     status_.state = SyncState::Connecting;
     deadline_ms_ = add_sat(now_ms, options_.handshake_timeout_ms);
 
@@ -418,12 +419,18 @@ void SyncEngine::handle(const protocol::Changes& m, std::uint64_t now_ms, Out& o
     store_.apply_remote(m);
     status_.pull_done = m.done;
     status_.pull_total = m.total;
-    if (m.has_more || notified_cursor_ > store_.pull_cursor()) pull_next(now_ms, out);
+    // One more pull only for a Notify that arrived while this pull was in flight. The pull
+    // cursor is the last entry this device may read, so it can stay below a Notify cursor for
+    // good (the commit also wrote rows outside its scope): re-pulling for as long as it is lower
+    // would loop forever (found by the simulator, tests/sim).
+    const bool notified = std::exchange(notified_during_pull_, false);
+    if (m.has_more || (notified && notified_cursor_ > store_.pull_cursor())) pull_next(now_ms, out);
     refresh_activity(now_ms);
 }
 
 void SyncEngine::handle(const protocol::Notify& m, std::uint64_t now_ms, Out& out) {
     notified_cursor_ = std::max(notified_cursor_, m.cursor);
+    if (pull_in_flight_ && m.cursor > pull_sent_cursor_) notified_during_pull_ = true;
     // During a pull the Changes handler picks the notification up when the pull ends.
     if (!pull_in_flight_ && m.cursor > store_.pull_cursor()) pull_next(now_ms, out);
     refresh_activity(now_ms);

@@ -200,6 +200,7 @@ private:
     std::uint64_t pull_retry_ms_ = kNever;  ///< pulling is paused until then after a refusal
     std::uint64_t pull_sent_cursor_ = 0;    ///< the cursor of the Pull in flight
     std::uint64_t notified_cursor_ = 0;     ///< greatest Notify cursor of this session
+    bool notified_during_pull_ = false;     ///< a Notify came while a pull was in flight
 
     /// Push and Pull requests in the order sent: the server answers in that order, so a
     /// request-level ErrorMsg belongs to the front one.

@@ -110,7 +110,8 @@ public:
         s->bind_blob(1, id);
         s->bind(2, static_cast<std::int64_t>(st));
         s->bind(3, static_cast<std::int64_t>(code));
-        s->bind(4, message);
+        const std::string text(message);  // never a null pointer: the column is NOT NULL
+        s->bind(4, std::string_view(text));
         s->run();
     }
 

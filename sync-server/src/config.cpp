@@ -44,7 +44,7 @@ Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
                    {"server_id", "listen", "tls", "allow_plaintext", "data_dir", "master_key_file",
                     "create_master_key", "threads", "store_threads", "token_ttl_s",
                     "enroll_code_ttl_hours", "max_clock_ahead_ms", "shutdown_grace_ms", "log_level",
-                    "limits", "schema"},
+                    "limits", "schema", "upstream"},
                    "config");
         get(j, "server_id", c.server_id);
         if (j.contains("listen")) {
@@ -96,6 +96,7 @@ Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
         }
         if (j.contains("schema")) c.schema_json = j.at("schema");
         if (j.contains("policy")) c.policy_json = j.at("policy");
+        if (j.contains("upstream")) c.upstream_json = j.at("upstream");
     } catch (const nlohmann::json::exception& e) {
         throw std::runtime_error(std::string("config: ") + e.what());
     }

@@ -10,6 +10,7 @@
 #include "zb/server/scope.hpp"
 #include "zb/server/server.hpp"
 #include "zb/server/tls.hpp"
+#include "zb/server/upstream.hpp"
 
 #include <cstdio>
 #include <cstring>
@@ -97,11 +98,20 @@ int cmd_serve(const Args& a) {
     if (ctx->schema.tables().empty()) log(LogLevel::Warn, "empty_schema", {});
     Server server(*ctx);
     server.start();
+    // Tiers: a college server relays its subtree to the university's and pulls it back down.
+    std::unique_ptr<UpstreamLink> upstream;
+    if (!ctx->config.upstream_json.is_null()) {
+        upstream = std::make_unique<UpstreamLink>(
+            *ctx, upstream_config_from_json(ctx->config.upstream_json, ctx->config.data_dir),
+            [&server](const CommitInfo& c) { server.publish(c); });
+        upstream->start();
+    }
     // The port line lets scripts and tests find an ephemeral port.
     std::printf("listening on %s:%u\n", ctx->config.address.c_str(),
                 static_cast<unsigned>(server.port()));
     std::fflush(stdout);
     server.run_until_signal();
+    if (upstream) upstream->stop();
     return 0;
 }
 

@@ -575,6 +575,9 @@ void Server::stop() {
 std::size_t Server::sessions() const {
     return impl_->count();
 }
+void Server::publish(const CommitInfo& c) {
+    impl_->notify(c, 0);
+}
 protocol::Result<void> Server::revoke(protocol::DeviceId device, bool wipe) {
     return impl_->revoke(device, wipe);
 }

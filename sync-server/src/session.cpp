@@ -4,6 +4,7 @@
 #include "zb/server/session.hpp"
 
 #include "zb/server/log.hpp"
+#include "zb/server/relay.hpp"
 
 #include <algorithm>
 
@@ -63,6 +64,17 @@ Reply SessionHandler::handle(const Message& m) {
                     return handle_push(msg);
                 } else if constexpr (std::is_same_v<T, Pull>) {
                     return handle_pull(msg);
+                } else if constexpr (std::is_same_v<T, RelayPush>) {
+                    // Tiers (SPEC.md §15): a college server relaying its subtree.
+                    if (state_ != State::Authenticated)
+                        return fail(Errc::UnexpectedMessage, "relay before auth");
+                    Reply r;
+                    if (session_expired(r)) return r;
+                    auto res = relay_ingest(ctx_, *principal_, msg);
+                    if (!res) return fail(res.error().code, res.error().message);
+                    r.messages.push_back(std::move(res->ack));
+                    r.commit = std::move(res->commit);
+                    return r;
                 } else if constexpr (std::is_same_v<T, Goodbye>) {
                     state_ = State::Closed;
                     Reply r;

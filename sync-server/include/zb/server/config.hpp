@@ -46,8 +46,9 @@ struct Config {
     std::uint64_t shutdown_grace_ms = 10000;
     std::string log_level = "info";
     Limits limits;
-    nlohmann::json schema_json;  ///< the "schema" member, if any
-    nlohmann::json policy_json;  ///< the "policy" member (zb::domain::UniversityPolicy), if any
+    nlohmann::json schema_json;    ///< the "schema" member, if any
+    nlohmann::json policy_json;    ///< the "policy" member (zb::domain::UniversityPolicy), if any
+    nlohmann::json upstream_json;  ///< the "upstream" member (tiers: upstream.hpp), if any
 
     std::string db_path() const;
     std::string master_key_path() const;

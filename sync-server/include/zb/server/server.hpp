@@ -5,6 +5,7 @@
 #pragma once
 
 #include "zb/server/context.hpp"
+#include "zb/server/ingest.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,9 @@ public:
     /// Revoke a device now: store the order and close its live sessions (Wipe or Goodbye).
     protocol::Result<void> revoke(protocol::DeviceId device, bool wipe);
     std::size_t sessions() const;
+    /// Notify every session that may read a row of `c` (commits made outside a session, e.g.
+    /// changes pulled from an upstream server by the tiers link).
+    void publish(const CommitInfo& c);
 
     class Impl;
 

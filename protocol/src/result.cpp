@@ -82,6 +82,8 @@ std::string_view errc_name(Errc e) {
             return "DiskFull";
         case Errc::QuotaExceeded:
             return "QuotaExceeded";
+        case Errc::CursorExpired:
+            return "CursorExpired";
         case Errc::ClockAhead:
             return "ClockAhead";
         case Errc::ClockOverflow:

@@ -3,6 +3,7 @@
 // that a typo does not silently fall back to a default (e.g. a misspelt "allow_plaintext").
 #include "zb/server/config.hpp"
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -37,6 +38,35 @@ static std::string resolve(const std::string& base, const std::string& p) {
     return (fs::path(base) / p).lexically_normal().string();
 }
 
+/// "HH:MM" (UTC, 24 h) → minutes after midnight.
+static unsigned parse_hhmm(const std::string& s) {
+    unsigned h = 0, m = 0;
+    if (s.size() != 5 || s[2] != ':' || !std::isdigit(static_cast<unsigned char>(s[0])) ||
+        !std::isdigit(static_cast<unsigned char>(s[1])) ||
+        !std::isdigit(static_cast<unsigned char>(s[3])) ||
+        !std::isdigit(static_cast<unsigned char>(s[4])))
+        throw std::runtime_error("nightly.at: expected \"HH:MM\", got \"" + s + "\"");
+    h = static_cast<unsigned>((s[0] - '0') * 10 + (s[1] - '0'));
+    m = static_cast<unsigned>((s[3] - '0') * 10 + (s[4] - '0'));
+    if (h > 23 || m > 59) throw std::runtime_error("nightly.at: no such time \"" + s + "\"");
+    return h * 60 + m;
+}
+
+static void parse_nightly(const nlohmann::json& n, NightlyConfig& out) {
+    check_keys(n,
+               {"at", "backup_dir", "keep", "tombstone_retention_days", "history_retention_days",
+                "max_offline_days"},
+               "nightly");
+    out.scheduled = true;
+    if (n.contains("at")) out.at_minute = parse_hhmm(n.at("at").get<std::string>());
+    get(n, "backup_dir", out.backup_dir);
+    get(n, "keep", out.keep);
+    get(n, "tombstone_retention_days", out.tombstone_retention_days);
+    get(n, "history_retention_days", out.history_retention_days);
+    get(n, "max_offline_days", out.max_offline_days);
+    if (out.keep == 0) throw std::runtime_error("nightly.keep: must keep at least one backup");
+}
+
 Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
     Config c;
     try {
@@ -44,7 +74,7 @@ Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
                    {"server_id", "listen", "tls", "allow_plaintext", "data_dir", "master_key_file",
                     "create_master_key", "threads", "store_threads", "token_ttl_s",
                     "enroll_code_ttl_hours", "max_clock_ahead_ms", "shutdown_grace_ms", "log_level",
-                    "limits", "schema", "upstream"},
+                    "limits", "schema", "nightly", "upstream"},
                    "config");
         get(j, "server_id", c.server_id);
         if (j.contains("listen")) {
@@ -94,6 +124,7 @@ Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
             get(l, "rate_burst_bytes", L.rate_burst_bytes);
             get(l, "max_send_queue_bytes", L.max_send_queue_bytes);
         }
+        if (j.contains("nightly")) parse_nightly(j.at("nightly"), c.nightly);
         if (j.contains("schema")) c.schema_json = j.at("schema");
         if (j.contains("policy")) c.policy_json = j.at("policy");
         if (j.contains("upstream")) c.upstream_json = j.at("upstream");
@@ -104,6 +135,10 @@ Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
     c.cert_file = resolve(base_dir, c.cert_file);
     c.key_file = resolve(base_dir, c.key_file);
     c.master_key_file = resolve(base_dir, c.master_key_file);
+    if (!j.contains("nightly") || !j.at("nightly").contains("backup_dir"))
+        c.nightly.backup_dir = (fs::path(c.data_dir) / "backups").string();
+    else if (!c.nightly.backup_dir.empty())
+        c.nightly.backup_dir = resolve(base_dir, c.nightly.backup_dir);
     if (c.threads == 0) c.threads = 1;
     if (c.store_threads == 0) c.store_threads = 1;
     if (c.tls && (c.cert_file.empty() || c.key_file.empty()))

@@ -8,6 +8,7 @@
 #include "zb/merge/merge.hpp"
 #include "zb/protocol/codec.hpp"
 #include "zb/server/log.hpp"
+#include "zb/server/maintenance.hpp"
 
 #include <chrono>
 #include <map>
@@ -92,6 +93,13 @@ public:
         }
         if (auto ok = check_row_write(p_, *td, stored, after); !ok)
             return reject(ok.error().code, ok.error().message);
+        // Undo of a delete: an officer other than the deleter, audited (maintenance.hpp).
+        std::optional<std::string> restoring_from;
+        if (c.op == Op::Restore) {
+            auto allowed = check_restore(txn_, p_, c.table, c.row);
+            if (!allowed) return reject(allowed.error().code, allowed.error().message);
+            if (!allowed.value().empty()) restoring_from = allowed.value();
+        }
 
         if (c.op == Op::Set && ctx_.schema.policy(c.table, c.column) == merge::Policy::AppendOnly) {
             auto cur = txn_.state().cell(c.table, c.row, c.column);
@@ -102,6 +110,8 @@ public:
         auto applied = merge::apply(ctx_.schema, txn_.state(), c);
         txn_.set_current(nullptr);
         if (!applied) return reject(applied.error().code, applied.error().message);
+        if (restoring_from)
+            txn_.append_audit(restore_audit_entry(p_, c.table, c.row, *restoring_from, now_));
         return r;
     }
 
@@ -199,6 +209,13 @@ protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
             out.ack.results.push_back(prev ? *prev : ChangeResult{c.seq, Errc::Ok, {}});
             out.ack.results.back().seq = c.seq;
             continue;
+        }
+        // After a restore from backup the device's acknowledged seqs beyond the backup are gone
+        // with the old server; it re-sends their data under new numbers, once (SPEC §9.1).
+        if (!gap && c.seq > acked + 1 && !first_new && take_sequence_reset(*txn, p.device)) {
+            log(LogLevel::Info, "sequence_reset",
+                {{"device", std::to_string(p.device)}, {"from", acked}, {"to", c.seq - 1}});
+            acked = c.seq - 1;
         }
         if (gap || c.seq != acked + 1) {
             gap = true;

@@ -1,16 +1,24 @@
 // SPDX-License-Identifier: Apache-2.0
 // zhibu-server: the command-line entry point. Subcommands: serve, dev-cert, enroll-code, revoke,
-// audit-verify; each has --help. Exit codes: 0 ok, 1 failure (including a broken audit chain),
-// 2 usage error.
+// audit-verify, nightly, backup, restore, history; each has --help. Exit codes: 0 ok, 1 failure
+// (including a broken audit chain), 2 usage error.
 #include "zb/domain/schema.hpp"
+#include "zb/server/backup.hpp"
 #include "zb/server/config.hpp"
 #include "zb/server/context.hpp"
 #include "zb/server/domain/register.hpp"
 #include "zb/server/log.hpp"
+#include "zb/server/maintenance.hpp"
+#include "zb/server/nightly.hpp"
 #include "zb/server/scope.hpp"
 #include "zb/server/server.hpp"
 #include "zb/server/tls.hpp"
 #include "zb/server/upstream.hpp"
+
+#if __has_include("zb/server/domain/life.hpp")
+#include "zb/server/domain/life.hpp"
+#define ZB_HAVE_ANALYTICS 1
+#endif
 
 #include <cstdio>
 #include <cstring>
@@ -48,6 +56,11 @@ const char* kUsage =
     "  revoke        --config F --device ID [--wipe]\n"
     "                                           revoke a device (and order a remote wipe)\n"
     "  audit-verify  --config F                 verify the audit log's hash chain\n"
+    "  nightly       --config F [--no-backup]   run the nightly job now; prints a JSON report\n"
+    "  backup        --config F [--out DIR]     write an encrypted backup now\n"
+    "  restore       --config F --backup FILE   restore a backup (server stopped)\n"
+    "  history       --config F --table T --row R\n"
+    "                                           a row's version history (for undo)\n"
     "run 'zhibu-server <command> --help' for details\n";
 
 const std::map<std::string, std::string> kHelp = {
@@ -73,6 +86,24 @@ const std::map<std::string, std::string> kHelp = {
      "usage: zhibu-server audit-verify --config F\n"
      "Recomputes the BLAKE2b chain of the audit log; exit 0 if intact, 1 with the first bad\n"
      "entry otherwise.\n"},
+    {"nightly",
+     "usage: zhibu-server nightly --config F [--no-backup]\n"
+     "Runs the nightly job once: horizon, change-log folding, tombstone collection, analytics,\n"
+     "encrypted backup and pruning (config \"nightly\"). Progress goes to stderr, the JSON report\n"
+     "to stdout. Exit 1 if a step failed. A running server also runs it daily at nightly.at.\n"},
+    {"backup",
+     "usage: zhibu-server backup --config F [--out DIR]\n"
+     "Writes an encrypted online backup of the store to DIR (default nightly.backup_dir) while\n"
+     "the server may keep running, and prints its path.\n"},
+    {"restore",
+     "usage: zhibu-server restore --config F --backup FILE\n"
+     "Stop the server first. Verifies FILE completely (key, integrity, no truncation) before\n"
+     "touching anything, keeps the current database as <db>.before-restore-<time>, and installs\n"
+     "the backup. Devices that synced newer data rebase and push it again when they reconnect.\n"},
+    {"history",
+     "usage: zhibu-server history --config F --table T --row R\n"
+     "Prints the row's accepted changes still in the change log (kept while a row is deleted),\n"
+     "oldest first, as JSON lines.\n"},
 };
 
 int usage_error(const std::string& msg) {
@@ -92,12 +123,25 @@ std::unique_ptr<ServerContext> open_context(const Args& a) {
     return ctx;
 }
 
+/// The nightly job's analytics steps (the Party rules live in zb_server_domain).
+std::vector<NightlyTask> nightly_tasks() {
+    std::vector<NightlyTask> tasks;
+#ifdef ZB_HAVE_ANALYTICS
+    tasks.push_back({"recompute_analytics", [](ServerContext& ctx, std::uint64_t now_ms) {
+                         zb::server::domain::recompute_analytics(ctx, now_ms);
+                     }});
+#endif
+    return tasks;
+}
+
 int cmd_serve(const Args& a) {
     if (!a.has("--config")) return usage_error("serve needs --config");
     auto ctx = open_context(a);
     if (ctx->schema.tables().empty()) log(LogLevel::Warn, "empty_schema", {});
     Server server(*ctx);
     server.start();
+    NightlyScheduler nightly(*ctx, nightly_tasks());
+    if (ctx->config.nightly.scheduled) nightly.start();
     // Tiers: a college server relays its subtree to the university's and pulls it back down.
     std::unique_ptr<UpstreamLink> upstream;
     if (!ctx->config.upstream_json.is_null()) {
@@ -159,6 +203,79 @@ int cmd_revoke(const Args& a) {
     return 0;
 }
 
+int cmd_nightly(const Args& a) {
+    if (!a.has("--config")) return usage_error("nightly needs --config");
+    auto ctx = open_context(a);
+    NightlyOptions o;
+    o.backup = !a.flag("--no-backup");
+    o.progress = [](const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); };
+    nlohmann::json rep = run_nightly(*ctx, nightly_tasks(), o);
+    std::printf("%s\n", rep.dump(2).c_str());
+    return rep.value("ok", false) ? 0 : 1;
+}
+
+int cmd_backup(const Args& a) {
+    if (!a.has("--config")) return usage_error("backup needs --config");
+    auto ctx = open_context(a);
+    std::string dir = a.get("--out", ctx->config.nightly.backup_dir);
+    if (dir.empty()) return usage_error("backup needs --out DIR (no nightly.backup_dir)");
+    BackupInfo b = write_backup(ctx->config.db_path(), dir, ctx->master_key, ctx->config.server_id,
+                                ctx->store->server_device(), ctx->store->head(), ctx->now_ms());
+    std::printf("%s\n", b.path.c_str());
+    return 0;
+}
+
+int cmd_restore(const Args& a) {
+    if (!a.has("--config") || !a.has("--backup"))
+        return usage_error("restore needs --config and --backup");
+    // No store is opened: the database is replaced underneath, only the key is needed.
+    Config cfg = load_config(a.get("--config"));
+    crypto_init();
+    SecretKey key = load_master_key(cfg.master_key_path(), false);
+    try {
+        RestoreReport r = restore_backup(a.get("--backup"), cfg.db_path(), key, system_now_ms());
+        std::printf(
+            "restored %s (created_ms %llu, head %llu); new head %llu; %llu devices will rebase "
+            "and re-push%s%s\n",
+            r.backup.path.c_str(), static_cast<unsigned long long>(r.backup.created_ms),
+            static_cast<unsigned long long>(r.backup.head),
+            static_cast<unsigned long long>(r.restored_head),
+            static_cast<unsigned long long>(r.devices),
+            r.previous.empty() ? "" : "; previous database kept as ", r.previous.c_str());
+        return 0;
+    } catch (const BackupError& e) {
+        std::fprintf(stderr, "zhibu-server restore: %s; nothing was changed\n", e.what());
+        return 1;
+    }
+}
+
+int cmd_history(const Args& a) {
+    for (const char* k : {"--config", "--table", "--row"})
+        if (!a.has(k)) return usage_error(std::string("history needs ") + k);
+    auto ctx = open_context(a);
+    for (const HistoryEntry& e :
+         row_history(*ctx->store, ctx->master_key, a.get("--table"), a.get("--row"))) {
+        nlohmann::json j = {{"column", e.column}, {"op", static_cast<int>(e.op)},
+                            {"hlc", e.hlc.raw},   {"millis", e.hlc.millis()},
+                            {"origin", e.origin}, {"seq", e.seq},
+                            {"person", e.person}};
+        std::visit(
+            [&](const auto& v) {
+                using T = std::decay_t<decltype(v)>;
+                if constexpr (std::is_same_v<T, std::monostate>) {
+                    j["value"] = nullptr;
+                } else if constexpr (std::is_same_v<T, zb::protocol::Bytes>) {
+                    j["value_base64"] = base64(v);
+                } else {
+                    j["value"] = v;
+                }
+            },
+            e.value);
+        std::printf("%s\n", j.dump().c_str());
+    }
+    return 0;
+}
+
 int cmd_audit_verify(const Args& a) {
     if (!a.has("--config")) return usage_error("audit-verify needs --config");
     auto ctx = open_context(a);
@@ -183,7 +300,7 @@ int main(int argc, char** argv) {
     Args a;
     for (int i = 2; i < argc; ++i) {
         std::string k = argv[i];
-        if (k == "--help" || k == "--wipe") {
+        if (k == "--help" || k == "--wipe" || k == "--no-backup") {
             a.flags.push_back(k);
         } else if (k.rfind("--", 0) == 0 && i + 1 < argc) {
             a.opts[k] = argv[++i];
@@ -201,6 +318,10 @@ int main(int argc, char** argv) {
         if (cmd == "dev-cert") return cmd_dev_cert(a);
         if (cmd == "enroll-code") return cmd_enroll_code(a);
         if (cmd == "revoke") return cmd_revoke(a);
+        if (cmd == "nightly") return cmd_nightly(a);
+        if (cmd == "backup") return cmd_backup(a);
+        if (cmd == "restore") return cmd_restore(a);
+        if (cmd == "history") return cmd_history(a);
         return cmd_audit_verify(a);
     } catch (const std::exception& e) {
         std::cerr << "zhibu-server " << cmd << ": " << e.what() << "\n";

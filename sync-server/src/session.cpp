@@ -4,6 +4,7 @@
 #include "zb/server/session.hpp"
 
 #include "zb/server/log.hpp"
+#include "zb/server/maintenance.hpp"
 #include "zb/server/relay.hpp"
 
 #include <algorithm>
@@ -225,6 +226,13 @@ Reply SessionHandler::handle_pull(const Pull& m) {
     // A pull that continues where the last page ended extends the same progress count; any other
     // cursor (first pull, a resume after reconnect) starts a new sequence.
     if (!pull_active_ || m.cursor != pull_next_) {
+        // A cursor below the collected floor or from before a restore cannot be served
+        // incrementally: the device rebases (SPEC §9.1). The session stays open.
+        if (auto why = pull_cursor_expired(*ctx_.store, m.cursor)) {
+            r.messages.push_back(ErrorMsg{Errc::CursorExpired, *why});
+            return r;
+        }
+        note_pull(*ctx_.store, principal_->device, m.cursor, ctx_.now_ms());
         auto total = ctx_.store->count_after(*principal_, m.cursor);
         if (!total) return fail(total.error().code, "storage failure");
         pull_total_ = total.value();

@@ -5,6 +5,7 @@
 // another org or owner re-stamps all its entries so newly entitled devices receive the whole row.
 // Cell kinds: 0 visible cell, 1 counter part, 2 keep-both version, 3 delete marker, 4 restore.
 #include "sqlite.hpp"
+#include "sqlite_maintenance.hpp"
 
 #include "zb/server/log.hpp"
 #include "zb/server/store.hpp"
@@ -164,6 +165,7 @@ public:
     DeviceId server_device_id() override;
     std::uint64_t head() const override { return head_; }
     std::vector<std::pair<RowInfo, merge::Visibility>> touched() const override;
+    sql::Db& db() { return db_; }  // maintenance hook: sqlite_txn_db()
     Result<void> commit() override;
 
     // merge::State
@@ -556,6 +558,14 @@ public:
     }
 
     DeviceId server_device() override { return server_device_; }
+
+    /// For maintenance (sqlite_maintenance.hpp): a reader inside one read transaction.
+    void maintenance_read(const std::function<void(sql::Db&)>& f) {
+        with_reader([&](sql::Db& db) {
+            f(db);
+            return 0;
+        });
+    }
 
     // used by SqliteTxn
     sql::Db& writer() { return *writer_; }
@@ -1067,6 +1077,30 @@ Bytes audit_entry_bytes(const AuditEntry& e) {
 Hash audit_chain_hash(const Hash& prev, const AuditEntry& e) {
     return blake2b(prev, audit_entry_bytes(e));
 }
+
+namespace detail {
+
+// Maintenance hooks (declared in sqlite_maintenance.hpp, used by sqlite_maintenance*.cpp).
+void with_sqlite_writer(ServerStore& store, const std::function<void(sql::Db&)>& f) {
+    auto* s = dynamic_cast<SqliteStore*>(&store);
+    if (!s) throw std::logic_error("maintenance needs the SQLite store");
+    std::lock_guard lock(s->write_mu());
+    f(s->writer());
+}
+
+void with_sqlite_reader(ServerStore& store, const std::function<void(sql::Db&)>& f) {
+    auto* s = dynamic_cast<SqliteStore*>(&store);
+    if (!s) throw std::logic_error("maintenance needs the SQLite store");
+    s->maintenance_read(f);
+}
+
+sql::Db& sqlite_txn_db(StoreTxn& txn) {
+    auto* t = dynamic_cast<SqliteTxn*>(&txn);
+    if (!t) throw std::logic_error("maintenance needs the SQLite store");
+    return t->db();
+}
+
+}  // namespace detail
 
 std::unique_ptr<ServerStore> open_sqlite_store(const SqliteOptions& o) {
     try {

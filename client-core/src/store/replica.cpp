@@ -167,6 +167,11 @@ public:
     void rewrite_outbox(const std::string& table, const std::string& row,
                         const std::map<std::uint64_t, std::int64_t>& totals);
     void notify(ChangeEvent::Source src, std::vector<ChangeEvent::RowRef> rows);
+    // Rebase onto a server snapshot (SPEC §9.1): _zb_rebase lists the rows the snapshot has not
+    // named yet; meta "rebase" is 1 (drop unnamed rows) or 2 (also re-send own cells).
+    void begin_rebase(bool repush_own);
+    void rebase_page(const protocol::Changes& page);
+    void repush_own_cells();
 
     Options opt_;
     std::shared_ptr<DbOpener> opener_;
@@ -828,6 +833,7 @@ Result<void> Replica::Impl::apply_page(const protocol::Changes& page) {
             }
             if (*applied == merge::Outcome::Applied) r.changed = true;
         }
+        rebase_page(page);
         for (Row* r : state_->touched()) {
             if (r->changed) rows.push_back({r->table, r->id});
         }
@@ -1225,6 +1231,137 @@ void Replica::apply_remote(const protocol::Changes& page) {
 std::uint64_t Replica::pull_cursor() {
     return or_throw(impl_->guard([&]() -> Result<std::uint64_t> {
         return static_cast<std::uint64_t>(impl_->meta_int("pull_cursor").value_or(0));
+    }));
+}
+
+// ---- rebase (protocol/SPEC.md §9.1) ----
+
+void Replica::Impl::begin_rebase(bool repush_own) {
+    conn_->exec(
+        "CREATE TABLE IF NOT EXISTS _zb_rebase(tbl TEXT NOT NULL, row TEXT NOT NULL, "
+        "PRIMARY KEY(tbl, row)) WITHOUT ROWID");
+    conn_->exec("DELETE FROM _zb_rebase");
+    for (const auto& [name, def] : opt_.schema.tables()) {
+        if (!catalog_.find(name)) continue;
+        StmtUse s = conn_->use("INSERT OR IGNORE INTO _zb_rebase(tbl,row) SELECT ?1, id FROM " +
+                               quote_ident(name));
+        s->bind(1, std::string_view(name));
+        s->run();
+    }
+    const std::int64_t was = meta_int("rebase").value_or(0);
+    set_meta("rebase", std::max<std::int64_t>(was, repush_own ? 2 : 1));
+    set_meta("pull_cursor", std::int64_t{0});
+}
+
+void Replica::Impl::rebase_page(const protocol::Changes& page) {
+    const std::optional<std::int64_t> mode = meta_int("rebase");
+    if (!mode || *mode == 0) return;
+    for (const Change& c : page.changes) {
+        StmtUse s = conn_->use("DELETE FROM _zb_rebase WHERE tbl=?1 AND row=?2");
+        s->bind(1, std::string_view(c.table));
+        s->bind(2, std::string_view(c.row));
+        s->run();
+    }
+    if (page.has_more) return;
+    // The snapshot is complete. A row it did not name is gone on the server (collected, or lost
+    // with a restore); it goes here too unless this device still has something to say about it.
+    std::vector<std::pair<std::string, std::string>> unnamed;
+    {
+        StmtUse s = conn_->use(
+            "SELECT r.tbl, r.row FROM _zb_rebase r WHERE NOT EXISTS (SELECT 1 FROM _zb_outbox o "
+            "WHERE o.tbl=r.tbl AND o.row=r.row)");
+        while (s->step())
+            unnamed.emplace_back(s->text(0), s->text(1));
+    }
+    for (const auto& [table, row] : unnamed) {
+        Row& r = state_->load(table, row);
+        bool own = false;
+        for (const auto& [col, cell] : r.cells)
+            own = own || cell.origin == device_;
+        if (*mode == 2 && own) continue;  // re-sent below: the server lost it
+        r.meta = {};
+        r.cells.clear();
+        r.shadow.reset();
+        state_->replace_side_tables(table, row, Shadow{});
+        r.dirty = true;
+        r.changed = true;
+    }
+    if (*mode == 2) repush_own_cells();
+    conn_->exec("DELETE FROM _zb_rebase");
+    set_meta("rebase", Value{});
+}
+
+// The server lost acknowledged changes (restore): every cell whose winning write is this device's
+// goes back into the outbox with its original value and clock under a new seq. A cell the server
+// still has merges as a no-op (same hlc and origin), so re-sending too much is harmless.
+void Replica::Impl::repush_own_cells() {
+    for (const auto& [name, def] : opt_.schema.tables()) {
+        if (!catalog_.find(name)) continue;
+        std::vector<std::string> ids;
+        {
+            StmtUse s = conn_->use("SELECT id FROM " + quote_ident(name) + " ORDER BY id");
+            while (s->step())
+                ids.push_back(s->text(0));
+        }
+        for (const std::string& id : ids) {
+            Row& r = state_->load(name, id);
+            std::vector<Change> again;
+            for (const auto& [col, cell] : r.cells) {
+                if (cell.origin != device_) continue;
+                const merge::Policy pol = opt_.schema.policy(name, col);
+                if (pol == merge::Policy::Counter || pol == merge::Policy::KeepBoth ||
+                    pol == merge::Policy::Server)
+                    continue;
+                Change c;
+                c.table = name;
+                c.row = id;
+                c.column = col;
+                c.op = Op::Set;
+                c.value = cell.value;
+                c.hlc = cell.hlc;
+                c.base = cell.base;
+                c.origin = device_;
+                again.push_back(std::move(c));
+            }
+            for (const auto& [key, part] : state_->parts_of(name, id)) {
+                if (key.second != device_) continue;
+                Change c;
+                c.table = name;
+                c.row = id;
+                c.column = key.first;
+                c.op = Op::Count;
+                c.value = part.value;
+                c.hlc = part.hlc;
+                c.origin = device_;
+                again.push_back(std::move(c));
+            }
+            if (again.empty()) continue;
+            for (Change& c : again)
+                c.seq = next_seq_++;
+            if (!r.shadow) r.shadow = snapshot(r);
+            r.shadow->pending += again.size();
+            r.dirty = true;
+            insert_outbox(name, id, again);
+        }
+    }
+    persist_clock();
+}
+
+bool Replica::begin_rebase(bool repush_own) {
+    or_throw(impl_->guard([&]() -> Result<void> {
+        Txn txn(*impl_->conn_);
+        impl_->begin_rebase(repush_own);
+        txn.commit();
+        return {};
+    }));
+    return true;
+}
+
+std::uint64_t Replica::settled_seq() {
+    return or_throw(impl_->guard([&]() -> Result<std::uint64_t> {
+        StmtUse s = impl_->conn_->use("SELECT min(first_seq) FROM _zb_outbox");
+        if (s->step() && !s->is_null(0)) return s->uint64(0) - 1;
+        return impl_->next_seq_ - 1;
     }));
 }
 

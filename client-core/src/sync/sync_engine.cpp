@@ -325,6 +325,9 @@ void SyncEngine::handle(const protocol::AuthOk& m, std::uint64_t now_ms, Out& ou
     push_after_ = 0;
     drop_requests();
     refusals_ = 0;
+    // The server settled less than it once told us: it was restored from a backup and lost
+    // acknowledged changes. Rebase and send our own data again (SPEC §9.1).
+    if (m.acked_seq < store_.settled_seq()) (void)store_.begin_rebase(true);
 
     status_.state = SyncState::Syncing;
     push_next(now_ms, out);
@@ -417,6 +420,8 @@ void SyncEngine::handle(const protocol::Changes& m, std::uint64_t now_ms, Out& o
     pull_in_flight_ = false;
     forget_outstanding(outstanding_, Request::Pull);
     store_.apply_remote(m);
+    // The last page of a rebase may have queued this device's own cells again (SPEC §9.1).
+    if (!m.has_more) push_next(now_ms, out);
     status_.pull_done = m.done;
     status_.pull_total = m.total;
     // One more pull only for a Notify that arrived while this pull was in flight. The pull
@@ -436,7 +441,7 @@ void SyncEngine::handle(const protocol::Notify& m, std::uint64_t now_ms, Out& ou
     refresh_activity(now_ms);
 }
 
-void SyncEngine::handle(const protocol::ErrorMsg& m, std::uint64_t now_ms, Out& /*out*/) {
+void SyncEngine::handle(const protocol::ErrorMsg& m, std::uint64_t now_ms, Out& out) {
     // A refused token is not fatal: forget it and sign the next challenge instead.
     const bool token_refused = m.code == Errc::TokenExpired || m.code == Errc::TokenInvalid ||
                                (m.code == Errc::AuthFailed && auth_by_token_ &&
@@ -450,6 +455,16 @@ void SyncEngine::handle(const protocol::ErrorMsg& m, std::uint64_t now_ms, Out& 
     }
     if (!logged_in() || ends_session(m.code) || needs_user(m.code)) {
         end_session(m.code, m.message);
+        return;
+    }
+    // Our cursor is below what the server still has history for: rebase onto a snapshot
+    // (SPEC §9.1) and pull again at once; the outbox is kept and pushed as usual.
+    if (m.code == Errc::CursorExpired && !outstanding_.empty() &&
+        outstanding_.front() == Request::Pull && store_.begin_rebase(false)) {
+        outstanding_.pop_front();
+        pull_in_flight_ = false;
+        pull_next(now_ms, out);
+        refresh_activity(now_ms);
         return;
     }
     refuse_request(m.code, m.message, now_ms);

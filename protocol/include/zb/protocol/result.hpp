@@ -57,6 +57,8 @@ enum class Errc : std::uint16_t {
     Internal = 601,
     DiskFull = 602,
     QuotaExceeded = 603,  ///< the device's attachment upload quota is used up
+    CursorExpired = 604,  ///< pull cursor below the collected horizon or from before a restore:
+                          ///< rebase (pull a snapshot from 0, keep the outbox; SPEC §9.1)
     // 7xx: clocks
     ClockAhead = 700,  ///< a timestamp too far ahead of local time
     ClockOverflow = 701,

@@ -27,6 +27,19 @@ struct Limits {
     std::size_t max_send_queue_bytes = 64u << 20;  ///< a slow reader beyond this is dropped
 };
 
+/// The nightly job (nightly.hpp): "nightly": {"at", "backup_dir", "keep",
+/// "tombstone_retention_days", "history_retention_days", "max_offline_days"}.
+struct NightlyConfig {
+    bool scheduled = false;    ///< true when the configuration has a "nightly" member
+    unsigned at_minute = 150;  ///< minutes after midnight, UTC ("02:30")
+    std::string backup_dir;    ///< default: <data_dir>/backups; empty string = no backup
+    unsigned keep = 7;         ///< backups kept after pruning
+    unsigned tombstone_retention_days = 30;
+    unsigned history_retention_days = 30;
+    /// A device not seen for longer no longer holds back the horizon; when it returns it rebases.
+    unsigned max_offline_days = 90;
+};
+
 struct Config {
     std::string server_id = "zhibu";
     std::string address = "0.0.0.0";
@@ -49,6 +62,7 @@ struct Config {
     nlohmann::json schema_json;    ///< the "schema" member, if any
     nlohmann::json policy_json;    ///< the "policy" member (zb::domain::UniversityPolicy), if any
     nlohmann::json upstream_json;  ///< the "upstream" member (tiers: upstream.hpp), if any
+    NightlyConfig nightly;
 
     std::string db_path() const;
     std::string master_key_path() const;

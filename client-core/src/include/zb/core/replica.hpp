@@ -188,6 +188,8 @@ public:
     void settle(const std::vector<protocol::Change>& pushed, const protocol::PushAck& ack) override;
     void apply_remote(const protocol::Changes& page) override;
     std::uint64_t pull_cursor() override;
+    bool begin_rebase(bool repush_own) override;  ///< SPEC §9.1; see sync_store.hpp
+    std::uint64_t settled_seq() override;
     /// Close, delete the database files and forget the keys. The Replica is closed afterwards.
     void wipe(const std::string& reason) override;
 

@@ -41,6 +41,21 @@ public:
     virtual void apply_remote(const protocol::Changes& page) = 0;
     virtual std::uint64_t pull_cursor() = 0;
 
+    /// Rebase (protocol/SPEC.md §9.1): the server collected history this device has not pulled,
+    /// or was restored from a backup. Reset the pull cursor to 0 so the next pulls form a
+    /// snapshot; when the last page arrives, drop local rows the snapshot did not name that have
+    /// no unsettled change, and with `repush_own` queue this device's own cells again (new seqs,
+    /// same values and clocks) for a server that lost them. The outbox is kept throughout.
+    /// Returns false if the store cannot rebase (the engine then retries the pull later).
+    virtual bool begin_rebase(bool repush_own) {
+        (void)repush_own;
+        return false;
+    }
+    /// The highest own seq the server is known to have settled (below the first outbox entry,
+    /// or the last seq used when the outbox is empty); 0 if unknown. A lower auth_ok.ack means
+    /// the server lost acknowledged changes (restored from a backup).
+    virtual std::uint64_t settled_seq() { return 0; }
+
     /// The server ordered this device wiped: destroy keys and files.
     virtual void wipe(const std::string& reason) = 0;
 };

@@ -2,6 +2,8 @@
 // RAII over the SQLite C API (see sqlite.hpp). Every rc is checked.
 #include "sqlite.hpp"
 
+#include <cstring>
+
 namespace zb::server::sql {
 
 void check(int rc, sqlite3* db, const char* what) {
@@ -80,6 +82,7 @@ Db::Db(const std::string& path, bool readonly) {
 }
 
 Db::~Db() {
+    by_address_.clear();
     cache_.clear();
     sqlite3_close_v2(db_);
 }
@@ -99,6 +102,17 @@ std::unique_ptr<Stmt> Db::prepare_once(const std::string& sql) {
     check(sqlite3_prepare_v2(db_, sql.c_str(), static_cast<int>(sql.size()), &s, nullptr), db_,
           "prepare");
     return std::make_unique<Stmt>(db_, s);
+}
+
+Borrow Db::prepare(const char* sql) {
+    if (auto it = by_address_.find(sql); it != by_address_.end()) {
+        if (std::strcmp(sqlite3_sql(it->second->raw()), sql) == 0) return Borrow(it->second);
+    }
+    auto text = std::string(sql);
+    auto it = cache_.find(text);
+    if (it == cache_.end()) it = cache_.emplace(text, prepare_once(text)).first;
+    by_address_[sql] = it->second.get();
+    return Borrow(it->second.get());
 }
 
 Borrow Db::prepare(const std::string& sql) {

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 
 namespace zb::server::sql {
 
@@ -87,12 +88,16 @@ public:
 
     void exec(const char* sql);
     Borrow prepare(const std::string& sql);  ///< cached by text
+    /// Cached by the literal's address first (the hot path: no string built, no text compare
+    /// beyond one strcmp that guards against a reused buffer), then by text.
+    Borrow prepare(const char* sql);
     std::unique_ptr<Stmt> prepare_once(const std::string& sql);
     sqlite3* raw() const { return db_; }
 
 private:
     sqlite3* db_ = nullptr;
     std::map<std::string, std::unique_ptr<Stmt>, std::less<>> cache_;
+    std::unordered_map<const char*, Stmt*> by_address_;
 };
 
 }  // namespace zb::server::sql

@@ -17,6 +17,7 @@
 #include <map>
 #include <mutex>
 #include <set>
+#include <tuple>
 #include <type_traits>
 
 namespace zb::server {
@@ -143,6 +144,9 @@ void open_pragmas(sql::Db& db) {
     db.exec(
         "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
         " PRAGMA trusted_schema=OFF;");
+    // A 64 MiB page cache holds the cells indexes of a large university: index inserts in row-id
+    // order otherwise miss the default 2 MiB cache on nearly every change.
+    db.exec("PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;");
 }
 
 class SqliteStore;
@@ -165,7 +169,12 @@ public:
     DeviceId server_device_id() override;
     std::uint64_t head() const override { return head_; }
     std::vector<std::pair<RowInfo, merge::Visibility>> touched() const override;
-    sql::Db& db() { return db_; }  // maintenance hook: sqlite_txn_db()
+    /// Maintenance hook (sqlite_txn_db()): SQL run on this transaction must see the rows this
+    /// transaction cached, so they are written back first.
+    sql::Db& db() {
+        flush_rows();
+        return db_;
+    }
     Result<void> commit() override;
 
     // merge::State
@@ -186,7 +195,21 @@ public:
                      const merge::Cell& v) override;
 
 private:
+    /// A row as this transaction sees it. Rows are read once, kept here, and written back once at
+    /// commit (flush_rows): merge::apply touches a row's liveness on nearly every change, and a
+    /// SELECT plus an UPDATE per change was most of the ingest cost (docs/PERFORMANCE.md).
+    struct RowState {
+        bool stored = false;  ///< in the rows table when the transaction began
+        bool exists = false;  ///< stored, or created by this transaction
+        bool dirty = false;   ///< to be written back at commit
+        RowInfo info;
+        int vis = 0;
+        merge::RowMeta meta;
+    };
+    using RowKey = std::pair<std::string, std::string>;
+    RowState& load_row(std::string_view t, std::string_view r);
     void ensure_row(std::string_view t, std::string_view r);
+    void flush_rows();
     void upsert(std::string_view t, std::string_view r, std::string_view c, int kind,
                 std::int64_t k1, std::int64_t k2, const merge::Cell& cell, std::uint64_t seq);
     std::optional<merge::Cell> read_one(std::string_view t, std::string_view r, std::string_view c,
@@ -199,13 +222,17 @@ private:
     std::unique_lock<std::mutex> lock_;
     bool open_ = false;
     const Change* current_ = nullptr;
+    std::uint64_t start_head_ = 0;  ///< cells stamped above this were written by this transaction
     std::uint64_t head_ = 0;
     std::uint64_t server_seq_ = 0;
     std::uint64_t audit_index_ = 0;
     Hash audit_head_{};
     protocol::HlcClock clock_;
-    std::map<std::pair<std::string, std::string>, std::optional<RowInfo>, std::less<>> rows_;
-    std::set<std::pair<std::string, std::string>> touched_;
+    std::map<RowKey, RowState> rows_;
+    // Shown cells of rows this transaction created: nothing of theirs is stored yet, so a read
+    // needs no SQL.
+    std::map<std::tuple<std::string, std::string, std::string>, merge::Cell> fresh_cells_;
+    std::set<RowKey> touched_;
 };
 
 class SqliteStore final : public ServerStore {
@@ -220,7 +247,9 @@ public:
         load_meta();
         for (std::size_t i = 0; i < std::max<std::size_t>(1, o.readers); ++i) {
             auto db = std::make_unique<sql::Db>(path_);
-            db->exec("PRAGMA query_only=ON; PRAGMA trusted_schema=OFF;");
+            db->exec(
+                "PRAGMA query_only=ON; PRAGMA trusted_schema=OFF; PRAGMA cache_size=-32768;"
+                " PRAGMA mmap_size=268435456;");
             readers_.push_back(std::move(db));
         }
     }
@@ -358,6 +387,19 @@ public:
             e.note = wipe ? "revoke+wipe" : "revoke";
             append_audit_locked(e);
             return {};
+        });
+    }
+
+    Result<std::vector<std::pair<DeviceId, bool>>> revoked_devices() override {
+        using Out = std::vector<std::pair<DeviceId, bool>>;
+        return guarded<Out>([&]() -> Result<Out> {
+            return with_reader([&](sql::Db& db) -> Result<Out> {
+                Out out;
+                auto s = db.prepare("SELECT id, wipe FROM devices WHERE revoked=1");
+                while (s->step())
+                    out.emplace_back(s->u64(0), s->i64(1) != 0);
+                return out;
+            });
         });
     }
 
@@ -790,6 +832,7 @@ private:
 SqliteTxn::SqliteTxn(SqliteStore& store, std::unique_lock<std::mutex> lock)
     : store_(store), db_(store.writer()), lock_(std::move(lock)) {
     store_.load_txn_state(head_, server_seq_, audit_index_, audit_head_, clock_);
+    start_head_ = head_;
     db_.exec("BEGIN IMMEDIATE");
     open_ = true;
 }
@@ -800,6 +843,7 @@ SqliteTxn::~SqliteTxn() {
 
 Result<void> SqliteTxn::commit() {
     try {
+        flush_rows();
         store_.write_meta(db_, "head", head_);
         store_.write_meta(db_, "server_seq", server_seq_);
         store_.write_meta(db_, "server_hlc", clock_.last().raw);
@@ -821,16 +865,49 @@ DeviceId SqliteTxn::server_device_id() {
     return store_.server_device();
 }
 
-std::optional<RowInfo> SqliteTxn::row_info(std::string_view table, std::string_view row) {
-    auto key = std::make_pair(std::string(table), std::string(row));
+SqliteTxn::RowState& SqliteTxn::load_row(std::string_view t, std::string_view r) {
+    RowKey key{std::string(t), std::string(r)};
     auto it = rows_.find(key);
     if (it != rows_.end()) return it->second;
-    auto s = db_.prepare("SELECT org, owner FROM rows WHERE tbl=? AND rid=?");
-    s->bind(1, table).bind(2, row);
-    std::optional<RowInfo> info;
-    if (s->step()) info = RowInfo{s->text(0), s->text(1)};
-    rows_.emplace(std::move(key), info);
-    return info;
+    RowState st;
+    auto s = db_.prepare("SELECT org, owner, vis, deleted, alive FROM rows WHERE tbl=? AND rid=?");
+    s->bind(1, t).bind(2, r);
+    if (s->step()) {
+        st.stored = st.exists = true;
+        st.info = RowInfo{s->text(0), s->text(1)};
+        st.vis = static_cast<int>(s->i64(2));
+        st.meta = merge::RowMeta{Hlc{s->u64(3)}, Hlc{s->u64(4)}};
+    } else {
+        const merge::TableDef* td =
+            store_.shared().schema ? store_.shared().schema->table(t) : nullptr;
+        st.vis = static_cast<int>(td ? td->visibility : merge::Visibility::Officers);
+    }
+    return rows_.emplace(std::move(key), std::move(st)).first->second;
+}
+
+void SqliteTxn::flush_rows() {
+    for (auto& [key, st] : rows_) {
+        if (!st.dirty) continue;
+        auto s = db_.prepare(
+            "INSERT INTO rows(tbl,rid,org,owner,vis,deleted,alive) VALUES(?,?,?,?,?,?,?) "
+            "ON CONFLICT(tbl,rid) DO UPDATE SET org=excluded.org, owner=excluded.owner, "
+            "deleted=excluded.deleted, alive=excluded.alive");
+        s->bind(1, std::string_view(key.first))
+            .bind(2, std::string_view(key.second))
+            .bind(3, std::string_view(st.info.org))
+            .bind(4, std::string_view(st.info.owner))
+            .bind(5, st.vis)
+            .bind(6, st.meta.deleted.raw)
+            .bind(7, st.meta.alive.raw);
+        s->exec();
+        st.dirty = false;
+    }
+}
+
+std::optional<RowInfo> SqliteTxn::row_info(std::string_view table, std::string_view row) {
+    RowState& st = load_row(table, row);
+    if (!st.exists) return std::nullopt;
+    return st.info;
 }
 
 std::optional<DeviceRecord> SqliteTxn::device(DeviceId id) {
@@ -888,27 +965,20 @@ void SqliteTxn::append_audit(AuditEntry e) {
 
 std::vector<std::pair<RowInfo, merge::Visibility>> SqliteTxn::touched() const {
     std::vector<std::pair<RowInfo, merge::Visibility>> out;
-    for (const auto& [t, r] : touched_) {
-        auto s = db_.prepare("SELECT org, owner, vis FROM rows WHERE tbl=? AND rid=?");
-        s->bind(1, std::string_view(t)).bind(2, std::string_view(r));
-        if (s->step())
-            out.emplace_back(RowInfo{s->text(0), s->text(1)},
-                             static_cast<merge::Visibility>(s->i64(2)));
+    out.reserve(touched_.size());
+    for (const auto& key : touched_) {
+        auto it = rows_.find(key);
+        if (it != rows_.end() && it->second.exists)
+            out.emplace_back(it->second.info, static_cast<merge::Visibility>(it->second.vis));
     }
     return out;
 }
 
 void SqliteTxn::ensure_row(std::string_view t, std::string_view r) {
-    auto key = std::make_pair(std::string(t), std::string(r));
-    auto it = rows_.find(key);
-    if (it != rows_.end() && it->second) return;
-    if (it == rows_.end() && row_info(t, r)) return;
-    const merge::TableDef* td = store_.shared().schema ? store_.shared().schema->table(t) : nullptr;
-    int vis = static_cast<int>(td ? td->visibility : merge::Visibility::Officers);
-    auto s = db_.prepare("INSERT OR IGNORE INTO rows(tbl,rid,vis) VALUES(?,?,?)");
-    s->bind(1, t).bind(2, r).bind(3, vis);
-    s->exec();
-    rows_[key] = RowInfo{};
+    RowState& st = load_row(t, r);
+    if (st.exists) return;
+    st.exists = true;
+    st.dirty = true;
 }
 
 std::optional<merge::Cell> SqliteTxn::read_one(std::string_view t, std::string_view r,
@@ -928,6 +998,8 @@ void SqliteTxn::upsert(std::string_view t, std::string_view r, std::string_view 
                        std::uint64_t seq) {
     ensure_row(t, r);
     note_row(t, r);
+    if (kind == kCell && !load_row(t, r).stored)
+        fresh_cells_[std::make_tuple(std::string(t), std::string(r), std::string(c))] = cell;
     auto s = db_.prepare(
         "INSERT INTO cells(tbl,rid,col,kind,k1,k2,v,enc,hlc,origin,base,oseq,seq) "
         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?) ON CONFLICT(tbl,rid,col,kind,k1,k2) DO UPDATE SET "
@@ -944,11 +1016,14 @@ void SqliteTxn::upsert(std::string_view t, std::string_view r, std::string_view 
 }
 
 void SqliteTxn::restamp_row(std::string_view t, std::string_view r) {
+    // A row created by this transaction has nothing a device could have pulled yet; cells this
+    // transaction wrote are already above every cursor.
+    if (!load_row(t, r).stored) return;
     std::vector<std::int64_t> ids;
     {
-        auto s =
-            db_.prepare("SELECT rowid FROM cells WHERE tbl=? AND rid=? AND seq>0 ORDER BY seq");
-        s->bind(1, t).bind(2, r);
+        auto s = db_.prepare(
+            "SELECT rowid FROM cells WHERE tbl=? AND rid=? AND seq>0 AND seq<=? ORDER BY seq");
+        s->bind(1, t).bind(2, r).bind(3, start_head_);
         while (s->step())
             ids.push_back(s->i64(0));
     }
@@ -961,6 +1036,12 @@ void SqliteTxn::restamp_row(std::string_view t, std::string_view r) {
 
 std::optional<merge::Cell> SqliteTxn::cell(std::string_view t, std::string_view r,
                                            std::string_view c) {
+    if (!load_row(t, r).stored) {
+        auto it =
+            fresh_cells_.find(std::make_tuple(std::string(t), std::string(r), std::string(c)));
+        if (it == fresh_cells_.end()) return std::nullopt;
+        return it->second;
+    }
     return read_one(t, r, c, kCell, 0, 0);
 }
 
@@ -977,31 +1058,23 @@ void SqliteTxn::put_cell(std::string_view t, std::string_view r, std::string_vie
     bool is_owner = !td->owner_column.empty() && c == td->owner_column;
     if (!is_org && !is_owner) return;
     std::string text = cell.value.index() == 3 ? std::get<3>(cell.value) : std::string();
-    auto key = std::make_pair(std::string(t), std::string(r));
-    RowInfo info = rows_[key].value_or(RowInfo{});
-    std::string& field = is_org ? info.org : info.owner;
+    RowState& st = load_row(t, r);
+    std::string& field = is_org ? st.info.org : st.info.owner;
     if (field == text) return;
-    field = text;
-    auto s = db_.prepare(is_org ? "UPDATE rows SET org=? WHERE tbl=? AND rid=?"
-                                : "UPDATE rows SET owner=? WHERE tbl=? AND rid=?");
-    s->bind(1, std::string_view(text)).bind(2, t).bind(3, r);
-    s->exec();
-    rows_[key] = info;
+    field = std::move(text);
+    st.dirty = true;
     restamp_row(t, r);
 }
 
 merge::RowMeta SqliteTxn::row(std::string_view t, std::string_view r) {
-    auto s = db_.prepare("SELECT deleted, alive FROM rows WHERE tbl=? AND rid=?");
-    s->bind(1, t).bind(2, r);
-    if (!s->step()) return {};
-    return merge::RowMeta{Hlc{s->u64(0)}, Hlc{s->u64(1)}};
+    return load_row(t, r).meta;
 }
 
 void SqliteTxn::put_row(std::string_view t, std::string_view r, const merge::RowMeta& m) {
     ensure_row(t, r);
-    auto s = db_.prepare("UPDATE rows SET deleted=?, alive=? WHERE tbl=? AND rid=?");
-    s->bind(1, m.deleted.raw).bind(2, m.alive.raw).bind(3, t).bind(4, r);
-    s->exec();
+    RowState& st = load_row(t, r);
+    st.meta = m;
+    st.dirty = true;
     if (current_ && (current_->op == Op::Delete || current_->op == Op::Restore)) {
         merge::Cell mark{Value{}, current_->hlc, current_->origin, Hlc{}};
         upsert(t, r, "", current_->op == Op::Delete ? kDeleteMark : kRestoreMark, 0, 0, mark,

@@ -203,6 +203,7 @@ protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
     BatchRun run(ctx, p, *txn, now);
     std::uint64_t first_new = 0, last_new = 0;
     bool gap = false;
+    std::vector<protocol::Change> accepted_changes;  // for the accept observers
     for (const auto& c : push.changes) {
         if (c.seq <= acked) {
             auto prev = txn->logged(c.origin, c.seq);
@@ -227,6 +228,8 @@ protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
         txn->log_change(c, r.code, r.message);
         if (r.code == Errc::Ok) {
             ++out.accepted;
+            if (c.op != Op::Command && !ctx.commands.observers().empty())
+                accepted_changes.push_back(c);
         } else {
             ++out.rejected;
         }
@@ -234,6 +237,15 @@ protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
         acked = c.seq;
         if (!first_new) first_new = c.seq;
         last_new = c.seq;
+    }
+    bool derived_writes = false;
+    if (!accepted_changes.empty()) {
+        const CommandContext cc{p, *txn, now};
+        for (const auto& o : ctx.commands.observers()) {
+            auto writes = o->accepted(cc, accepted_changes);
+            write_server_changes(ctx, *txn, writes, now);
+            derived_writes = derived_writes || !writes.empty();
+        }
     }
     if (last_new) {
         txn->set_acked(p.device, acked);
@@ -256,7 +268,7 @@ protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
             CommitInfo ci;
             ci.cursor = txn->head();
             ci.rows = std::move(touched);
-            ci.server_writes = run.server_writes();
+            ci.server_writes = run.server_writes() || derived_writes;
             out.commit = std::move(ci);
         }
     }

@@ -168,6 +168,9 @@ std::vector<TableDef> schema_tables() {
               "expected_count", "present_count", "decisions", "photos", "summary", "author_id"});
         cols(t, A, {"device_held_at", "device_id"});
         cols(t, S, {"period_key", "quorum_ok", "state", "review_note"});
+        // The server's receipt time of the device's held time and the implausibility flags it
+        // found (assign_period); the 院系 reviewer sees them (§12.1.2).
+        cols(t, S, {"received_at", "time_flags"});
         out.push_back(std::move(t));
     }
     // meeting_minutes — the full 纪要, split from meetings because §11.2 makes 支委会 minutes
@@ -282,6 +285,9 @@ std::vector<TableDef> schema_tables() {
         cols(t, S,
              {"kind", "title", "body", "audience", "tags", "duration_seconds", "publish_at",
               "review_state"});
+        // A quiz's answers: sensitive, so it is sent to no member (content has no owner) and the
+        // server grades attempts itself (§12 QuizAttempt).
+        t.columns.push_back(col("answer_key", S, true));
         out.push_back(std::move(t));
     }
     // learning_records — §12 LearningRecord: "progress = max; seconds = sum of distinct sessions".
@@ -312,7 +318,7 @@ std::vector<TableDef> schema_tables() {
     {
         auto t = table(T::kQuizAttempts, A, Visibility::Owner, "person_id", false);
         cols(t, A, {"person_id", "quiz_id", "answers", "started_at", "finished_at"});
-        cols(t, S, {"score"});
+        cols(t, S, {"score", "max_score", "weak_topics", "receipt_at"});
         out.push_back(std::move(t));
     }
     // activity_events — the point-earning events (login, read, share…) a device reports; APPEND,
@@ -340,7 +346,7 @@ std::vector<TableDef> schema_tables() {
     {
         auto t = table(T::kComments, A, Visibility::Org, "author_id", false);
         cols(t, A, {"target_type", "target_id", "author_id", "text", "created_at"});
-        cols(t, S, {"moderation_state", "sentiment", "topics"});
+        cols(t, S, {"moderation_state", "sentiment", "topics", "receipt_at", "moderation_note"});
         out.push_back(std::move(t));
     }
     // disclosures — §12 Disclosure (公开/公示): SERVER (保密审查 before publishing, §7 [S107]).
@@ -349,6 +355,7 @@ std::vector<TableDef> schema_tables() {
         cols(t, S,
              {"category", "title", "body", "scope", "window_from", "window_to", "approval_state",
               "secrecy_reviewed_by"});
+        cols(t, S, {"read_count"});  // distinct readers, from read_receipts (no identities)
         out.push_back(std::move(t));
     }
     // disclosure_feedback — feedback during a 公示 window: APPEND; officers (may name third
@@ -356,7 +363,7 @@ std::vector<TableDef> schema_tables() {
     {
         auto t = table(T::kDisclosureFeedback, A, Visibility::Officers, "author_id", false);
         cols(t, A, {"disclosure_id", "author_id", "text", "created_at"});
-        cols(t, S, {"handled_state"});
+        cols(t, S, {"handled_state", "receipt_at"});
         out.push_back(std::move(t));
     }
     // read_receipts — row per (person, item): first read is a fact (AppendOnly); last read only
@@ -400,6 +407,38 @@ std::vector<TableDef> schema_tables() {
              {"requester_id", "target_table", "target_row", "target_column", "reason",
               "revealed_at", "expires_at"});
         t.columns.push_back(col("value", S, true));
+        out.push_back(std::move(t));
+    }
+    // study_years — 学时 per person and CST year, computed by the server from distinct sessions
+    // (§3 ≥ 32 学时 [S102]) with the points total of the year; the member reads their own.
+    {
+        auto t = table(T::kStudyYears, S, Visibility::Owner, "person_id", false);
+        cols(t, S,
+             {"person_id", "year", "seconds", "hours_tenths", "target_hours", "target_met",
+              "points"});
+        out.push_back(std::move(t));
+    }
+    // recommendations — per member, from stage, category, assigned topics and weak quiz areas.
+    {
+        auto t = table(T::kRecommendations, S, Visibility::Owner, "person_id", false);
+        cols(t, S, {"person_id", "items"});
+        out.push_back(std::move(t));
+    }
+    // scorecards — 督导 per branch, college and university (supervision.hpp); officers.
+    {
+        auto t = table(T::kScorecards, S, Visibility::Officers, "", false);
+        cols(t, S,
+             {"level", "period_key", "figures", "meetings_permille", "attendance_permille",
+              "study_permille", "dues_permille", "overall", "branches", "red_branches",
+              "yellow_branches"});
+        out.push_back(std::move(t));
+    }
+    // opinion_aggregates — 舆情 per org unit and month, without identities (opinion.hpp).
+    {
+        auto t = table(T::kOpinionAggregates, S, Visibility::Officers, "", false);
+        cols(t, S,
+             {"period_key", "comments", "suppressed", "positive", "negative", "neutral",
+              "net_permille", "topic_counts"});
         out.push_back(std::move(t));
     }
     return out;

@@ -43,6 +43,18 @@ public:
                                                                const protocol::Change& cmd) = 0;
 };
 
+/// Derived server writes for device changes the server has just accepted, in the same push
+/// transaction: the server's own receipt time on a study session, a meeting's assigned period, a
+/// quiz's score. Receipt time is what points caps and periods are computed from (device time is
+/// evidence, not truth: domain.md §12.1.2, §12.1.6), and only ingest knows it.
+class AcceptObserver {
+public:
+    virtual ~AcceptObserver() = default;
+    /// `accepted`: the batch's changes that were accepted (code Ok), in order; commands excluded.
+    virtual std::vector<CommandWrite> accepted(const CommandContext& ctx,
+                                               const std::vector<protocol::Change>& accepted) = 0;
+};
+
 class CommandRegistry {
 public:
     void add(std::string family, std::string name, std::shared_ptr<CommandHandler> h);
@@ -50,8 +62,12 @@ public:
     CommandHandler* find(std::string_view family, std::string_view name) const;
     std::size_t size() const { return handlers_.size(); }
 
+    void observe(std::shared_ptr<AcceptObserver> o) { observers_.push_back(std::move(o)); }
+    const std::vector<std::shared_ptr<AcceptObserver>>& observers() const { return observers_; }
+
 private:
     std::map<std::pair<std::string, std::string>, std::shared_ptr<CommandHandler>> handlers_;
+    std::vector<std::shared_ptr<AcceptObserver>> observers_;
 };
 
 }  // namespace zb::server

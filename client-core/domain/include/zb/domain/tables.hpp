@@ -46,6 +46,8 @@ inline constexpr std::string_view kQuizAttempts = "quiz_attempts";
 inline constexpr std::string_view kActivityEvents = "activity_events";
 inline constexpr std::string_view kPointsRules = "points_rules";
 inline constexpr std::string_view kPointsEntries = "points_entries";
+inline constexpr std::string_view kStudyYears = "study_years";
+inline constexpr std::string_view kRecommendations = "recommendations";
 // Interaction and openness (§12 Comment, Disclosure)
 inline constexpr std::string_view kComments = "comments";
 inline constexpr std::string_view kDisclosures = "disclosures";
@@ -54,6 +56,8 @@ inline constexpr std::string_view kReadReceipts = "read_receipts";
 // Supervision and commands (§12 Alert; §12.1.4 status changes are commands)
 inline constexpr std::string_view kAlerts = "alerts";
 inline constexpr std::string_view kCommands = "commands";
+inline constexpr std::string_view kScorecards = "scorecards";
+inline constexpr std::string_view kOpinionAggregates = "opinion_aggregates";
 // Server indexes and sensitive reveals (§11, issue #5)
 inline constexpr std::string_view kBranchRosters = "branch_rosters";
 inline constexpr std::string_view kReveals = "reveals";
@@ -97,6 +101,10 @@ inline constexpr std::string_view kAll[] = {
     kCommands,
     kBranchRosters,
     kReveals,
+    kStudyYears,
+    kRecommendations,
+    kScorecards,
+    kOpinionAggregates,
 };
 
 }  // namespace zb::domain::tables

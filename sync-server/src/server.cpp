@@ -8,6 +8,8 @@
 // Goodbye(ShuttingDown) and close, then stop the io_context (bounded by shutdown_grace_ms).
 #include "zb/server/server.hpp"
 
+#include "lean_tls.hpp"
+
 #include "zb/protocol/codec.hpp"
 #include "zb/server/log.hpp"
 #include "zb/server/session.hpp"
@@ -20,6 +22,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -69,6 +72,9 @@ public:
     virtual void post_notify(std::shared_ptr<const CommitInfo> c, std::uint64_t from) = 0;
     virtual void post_shutdown() = 0;
     virtual void post_revoked(protocol::DeviceId device, bool wipe) = 0;
+    /// Close the socket now (shutdown grace is over): pending operations end with an error and
+    /// the session's coroutines finish while the io_context still runs.
+    virtual void post_force_close() = 0;
 };
 
 class Server::Impl {
@@ -121,6 +127,48 @@ public:
         return {};
     }
 
+    /// `zhibu-server revoke` runs as another process and only writes the store; the running
+    /// server finds new revocations here, every kRevocationPollMs, and closes their sessions.
+    static constexpr std::chrono::milliseconds kRevocationPoll{1000};
+    void poll_revocations() {
+        auto revoked = ctx_.store->revoked_devices();
+        if (!revoked) {
+            log(LogLevel::Warn, "revocation_poll_failed", {{"error", revoked.error().message}});
+            return;
+        }
+        std::vector<std::pair<protocol::DeviceId, bool>> fresh;
+        for (const auto& [device, wipe] : revoked.value()) {
+            auto [it, inserted] = revoked_seen_.emplace(device, wipe);
+            if (inserted || (wipe && !it->second)) fresh.emplace_back(device, wipe);
+            it->second = it->second || wipe;
+        }
+        if (fresh.empty()) return;
+        auto conns = snapshot();
+        for (const auto& [device, wipe] : fresh) {
+            log(LogLevel::Info, "revocation_seen",
+                {{"device", std::to_string(device)}, {"wipe", wipe}});
+            for (auto& [id, conn] : conns)
+                conn->post_revoked(device, wipe);
+        }
+    }
+    net::awaitable<void> revocation_loop() {
+        net::steady_timer timer(co_await net::this_coro::executor);
+        for (;;) {
+            timer.expires_after(kRevocationPoll);
+            beast::error_code ec;
+            co_await timer.async_wait(net::redirect_error(net::use_awaitable, ec));
+            if (stopping_) co_return;
+            // The store blocks: ask it on the store pool, never on an I/O thread.
+            co_await net::co_spawn(
+                pool_.get_executor(),
+                [this]() -> net::awaitable<void> {
+                    poll_revocations();
+                    co_return;
+                },
+                net::use_awaitable);
+        }
+    }
+
     ServerContext& ctx_;
     net::io_context ioc_;
     ssl::context ssl_;
@@ -137,6 +185,7 @@ public:
     std::condition_variable cv_;
     std::map<std::uint64_t, std::weak_ptr<ConnBase>> conns_;
     std::uint64_t next_id_ = 0;
+    std::map<protocol::DeviceId, bool> revoked_seen_;  // device → wipe; only the poll touches it
 
     net::awaitable<void> listen(bool tls);
     std::string health_json() const {
@@ -156,7 +205,7 @@ namespace {
 template <class Ws>
 class Conn final : public ConnBase, public std::enable_shared_from_this<Conn<Ws>> {
 public:
-    static constexpr bool kTls = !std::is_same_v<Ws, websocket::stream<beast::tcp_stream>>;
+    static constexpr bool kTls = !std::is_same_v<Ws, websocket::stream<tcp::socket>>;
 
     template <class... Args>
     Conn(Server::Impl& srv, std::string peer, bool busy, Args&&... args)
@@ -180,48 +229,73 @@ public:
 
     void set_id(std::uint64_t id) { id_ = id; }
 
+    tcp::socket& sock() {
+        if constexpr (kTls) {
+            return ws_.next_layer().next_layer();
+        } else {
+            return ws_.next_layer();
+        }
+    }
+    /// Until the upgrade, timer_ bounds the TLS handshake and the HTTP request (the writer, which
+    /// uses timer_ later, starts after the upgrade).
+    void arm_deadline(std::uint64_t ms) {
+        timer_.expires_after(std::chrono::milliseconds(ms));
+        timer_.async_wait([w = this->weak_from_this()](const beast::error_code& ec) {
+            if (ec) return;
+            if (auto self = w.lock()) {
+                beast::error_code ignored;
+                self->sock().close(ignored);
+            }
+        });
+    }
+
     /// `self` keeps the connection alive: the coroutine starts after co_spawn returns.
     net::awaitable<void> run(std::shared_ptr<Conn> self) {
         const auto& L = srv_.ctx_.config.limits;
         beast::error_code ec;
-        beast::get_lowest_layer(ws_).expires_after(
-            std::chrono::milliseconds(L.handshake_timeout_ms));
+        arm_deadline(L.handshake_timeout_ms);
         if constexpr (kTls) {
-            co_await ws_.next_layer().async_handshake(ssl::stream_base::server,
-                                                      net::redirect_error(net::use_awaitable, ec));
+            co_await ws_.next_layer().async_handshake(net::redirect_error(net::use_awaitable, ec));
             if (ec) co_return;
         }
-        beast::flat_buffer buffer;
-        http::request_parser<http::string_body> parser;
-        parser.header_limit(8192);
-        parser.body_limit(4096);
-        co_await http::async_read(ws_.next_layer(), buffer, parser,
-                                  net::redirect_error(net::use_awaitable, ec));
-        if (ec) co_return;
-        if (!websocket::is_upgrade(parser.get())) {
-            co_await serve_http(parser.release());
-            co_return;
+        {
+            // The request and its buffer live only until the upgrade: an idle connection keeps
+            // none of it.
+            beast::flat_buffer buffer;
+            http::request_parser<http::string_body> parser;
+            parser.header_limit(8192);
+            parser.body_limit(4096);
+            co_await http::async_read(ws_.next_layer(), buffer, parser,
+                                      net::redirect_error(net::use_awaitable, ec));
+            if (ec) co_return;
+            if (!websocket::is_upgrade(parser.get())) {
+                co_await serve_http(parser.release());
+                co_return;
+            }
+            timer_.cancel();
+            websocket::stream_base::timeout to{};
+            to.handshake_timeout = std::chrono::milliseconds(L.handshake_timeout_ms);
+            to.idle_timeout = std::chrono::milliseconds(L.idle_timeout_ms);
+            to.keep_alive_pings = true;
+            ws_.set_option(to);
+            // No permessage-deflate: Beast keeps its zlib state (~12 KB, plus a 32 KB inflate
+            // window and ~24 KB of deflate buffers once used) for the life of every connection,
+            // which alone is three times the idle-connection budget (docs/PERFORMANCE.md).
+            // Clients that offer it get an uncompressed session (protocol/SPEC.md §2).
+            websocket::permessage_deflate pmd;
+            pmd.server_enable = false;
+            pmd.client_enable = false;
+            ws_.set_option(pmd);
+            // Beast streams the message to us (read_some below); our own check stops at
+            // max_frame, Beast's limit is only a backstop for absurd frame headers.
+            ws_.read_message_max(static_cast<std::uint64_t>(L.max_frame) * 4 + 1024);
+            ws_.binary(true);
+            ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+                res.set(http::field::server, "zhibu-server");
+            }));
+            co_await ws_.async_accept(parser.get(), net::redirect_error(net::use_awaitable, ec));
+            if (ec) co_return;
         }
-        beast::get_lowest_layer(ws_).expires_never();
-        websocket::stream_base::timeout to{};
-        to.handshake_timeout = std::chrono::milliseconds(L.handshake_timeout_ms);
-        to.idle_timeout = std::chrono::milliseconds(L.idle_timeout_ms);
-        to.keep_alive_pings = true;
-        ws_.set_option(to);
-        websocket::permessage_deflate pmd;
-        pmd.server_enable = true;
-        pmd.client_enable = true;
-        pmd.server_max_window_bits = 12;  // keeps the per-connection zlib state small
-        pmd.memLevel = 4;
-        ws_.set_option(pmd);
-        // Beast streams the message to us (read_some below); our own check stops at max_frame,
-        // Beast's limit is only a backstop for absurd frame headers.
-        ws_.read_message_max(static_cast<std::uint64_t>(L.max_frame) * 4 + 1024);
-        ws_.binary(true);
-        ws_.set_option(websocket::stream_base::decorator(
-            [](websocket::response_type& res) { res.set(http::field::server, "zhibu-server"); }));
-        co_await ws_.async_accept(parser.get(), net::redirect_error(net::use_awaitable, ec));
-        if (ec) co_return;
         upgraded_ = true;
         net::co_spawn(ws_.get_executor(), writer(self), net::detached);
         if (stopping_) {
@@ -253,10 +327,18 @@ public:
             self->stopping_ = true;
             if (!self->upgraded_) {
                 beast::error_code ec;
-                beast::get_lowest_layer(self->ws_).socket().close(ec);
+                self->sock().close(ec);
                 return;
             }
             if (!self->in_handler_) self->say_goodbye();
+        });
+    }
+
+    void post_force_close() override {
+        net::post(ws_.get_executor(), [self = this->shared_from_this()] {
+            self->closing_ = true;
+            beast::error_code ec;
+            self->sock().close(ec);
         });
     }
 
@@ -301,7 +383,8 @@ private:
             queue_.clear();
             queued_bytes_ = 0;
             closing_ = true;
-            beast::get_lowest_layer(ws_).socket().close();
+            beast::error_code ec;
+            sock().close(ec);
         }
         wake();
     }
@@ -337,7 +420,7 @@ private:
             co_await ws_.async_close(websocket::close_code::normal,
                                      net::redirect_error(net::use_awaitable, ec));
         }
-        beast::get_lowest_layer(ws_).socket().close(ec);
+        sock().close(ec);
     }
 
     /// Read one whole message into `out`, streaming, stopping past max_frame.
@@ -430,12 +513,9 @@ private:
         beast::error_code ec;
         co_await http::async_write(ws_.next_layer(), res,
                                    net::redirect_error(net::use_awaitable, ec));
-        if constexpr (kTls) {
-            beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(2));
-            co_await ws_.next_layer().async_shutdown(net::redirect_error(net::use_awaitable, ec));
-        }
-        beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
-        beast::get_lowest_layer(ws_).socket().close(ec);
+        if constexpr (kTls) ws_.next_layer().send_close_notify();
+        sock().shutdown(tcp::socket::shutdown_both, ec);
+        sock().close(ec);
     }
 
     Server::Impl& srv_;
@@ -457,8 +537,8 @@ private:
     TokenBucket byte_bucket_;
 };
 
-using TlsWs = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
-using PlainWs = websocket::stream<beast::tcp_stream>;
+using TlsWs = websocket::stream<lean::LeanTls>;
+using PlainWs = websocket::stream<tcp::socket>;
 
 bool is_loopback(const net::ip::address& a) {
     return a.is_loopback();
@@ -498,7 +578,8 @@ net::awaitable<void> Server::Impl::listen(bool tls) {
             });
         };
         if (tls) {
-            spawn(std::make_shared<Conn<TlsWs>>(*this, peer, busy, std::move(sock), ssl_));
+            spawn(std::make_shared<Conn<TlsWs>>(*this, peer, busy, std::move(sock),
+                                                ssl_.native_handle()));
         } else {
             spawn(std::make_shared<Conn<PlainWs>>(*this, peer, busy, std::move(sock)));
         }
@@ -517,12 +598,21 @@ void Server::Impl::start() {
                          ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
                          ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
         SSL_CTX_set_min_proto_version(ssl_.native_handle(), TLS1_2_VERSION);
+        // An idle connection gives its record buffers back (LeanTls relies on this); large
+        // messages go out in partial writes.
+        SSL_CTX_set_mode(ssl_.native_handle(), SSL_MODE_RELEASE_BUFFERS |
+                                                   SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                                   SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+        // Resumption uses stateless tickets; a server-side cache would only grow with handshakes.
+        SSL_CTX_set_session_cache_mode(ssl_.native_handle(), SSL_SESS_CACHE_OFF);
         beast::error_code ec;
         ssl_.use_certificate_chain_file(c.cert_file, ec);
         if (ec) throw std::runtime_error("tls certificate " + c.cert_file + ": " + ec.message());
         ssl_.use_private_key_file(c.key_file, ssl::context::pem, ec);
         if (ec) throw std::runtime_error("tls key " + c.key_file + ": " + ec.message());
     }
+    // OpenSSL writes sockets with write(2): a peer gone mid-write must be an error, not SIGPIPE.
+    std::signal(SIGPIPE, SIG_IGN);
     tcp::endpoint ep(addr, c.port);
     acceptor_.open(ep.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
@@ -530,6 +620,7 @@ void Server::Impl::start() {
     acceptor_.listen(net::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
     net::co_spawn(acceptor_.get_executor(), listen(c.tls), net::detached);
+    net::co_spawn(net::make_strand(ioc_), revocation_loop(), net::detached);
     for (unsigned i = 0; i < c.threads; ++i)
         threads_.emplace_back([this] { ioc_.run(); });
     started_ = true;
@@ -552,6 +643,14 @@ void Server::Impl::stop() {
         std::unique_lock lock(mu_);
         cv_.wait_for(lock, std::chrono::milliseconds(ctx_.config.shutdown_grace_ms),
                      [&] { return conns_.empty(); });
+    }
+    // Peers that never answered the close: cut them, and let their coroutines unwind on the
+    // running io_context (destroying a suspended session inside ~io_context corrupts the heap).
+    for (auto& [id, conn] : snapshot())
+        conn->post_force_close();
+    {
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::seconds(5), [&] { return conns_.empty(); });
     }
     ioc_.stop();
     for (auto& t : threads_)

@@ -200,3 +200,61 @@ TEST_CASE("SIGKILL mid-stream: every acknowledged change survives, none applied 
     CHECK(vrc == 0);
     INFO(verify);
 }
+
+TEST_CASE("revoke from a separate process closes the running server's live sessions", "[process]") {
+    TempDir dir("zb-revoke");
+    server::make_dev_cert(dir.file("tls"));
+    nlohmann::json cfg = {{"listen", {{"address", "127.0.0.1"}, {"port", 0}}},
+                          {"tls", {{"cert", "tls/cert.pem"}, {"key", "tls/key.pem"}}},
+                          {"data_dir", "data"},
+                          {"log_level", "error"},
+                          {"schema", test_schema_json()}};
+    const std::string conf = dir.file("zhibu.json");
+    std::ofstream(conf) << cfg.dump(2);
+    auto code_for = [&](const std::string& person) {
+        auto [rc, out] = run({"enroll-code", "--config", conf, "--person", person, "--role",
+                              "member", "--org", "/u/cs/b3"});
+        REQUIRE(rc == 0);
+        return out.substr(0, out.find('\n'));
+    };
+    const std::string plain_code = code_for("m1"), wipe_code = code_for("m2"),
+                      kept_code = code_for("m3");
+
+    Child srv = spawn({"serve", "--config", conf});
+    auto port = read_port(srv);
+    const std::string ca = dir.file("tls") + "/cert.pem";
+    auto login = [&](const std::string& code, DeviceKeys& keys) {
+        keys = DeviceKeys::generate();
+        auto c = std::make_unique<TestClient>(port, ca, true, 15000);
+        c->hello();
+        keys.id = c->enroll(code, keys).device;
+        c->auth_sig(keys);
+        return c;
+    };
+    DeviceKeys k1, k2, k3;
+    auto plain = login(plain_code, k1);
+    auto wiped = login(wipe_code, k2);
+    auto kept = login(kept_code, k3);
+
+    // Another process writes the revocations; the running server was not told.
+    CHECK(run({"revoke", "--config", conf, "--device", std::to_string(k1.id)}).first == 0);
+    CHECK(run({"revoke", "--config", conf, "--device", std::to_string(k2.id), "--wipe"}).first ==
+          0);
+
+    auto m1 = plain->recv();  // within the client's 15 s receive timeout
+    REQUIRE(m1);
+    auto* bye = std::get_if<Goodbye>(&*m1);
+    REQUIRE(bye);
+    CHECK(bye->code == Errc::DeviceRevoked);
+    CHECK(plain->closed_by_server());
+
+    auto m2 = wiped->recv();
+    REQUIRE(m2);
+    CHECK(std::holds_alternative<Wipe>(*m2));
+    CHECK(wiped->closed_by_server());
+
+    // The device that was not revoked keeps its session and can still sync.
+    auto page = kept->pull(0);
+    CHECK_FALSE(page.has_more);
+    srv.kill_now(SIGTERM);
+}

@@ -122,6 +122,14 @@ public:
     virtual std::vector<DeviceRecord> devices() = 0;
     /// Errors: AuthFailed (unknown device).
     virtual Result<void> revoke(DeviceId id, bool wipe, std::uint64_t now_ms) = 0;
+    /// Every revoked device and whether a wipe was ordered. The running server polls this, so a
+    /// revocation made by another process (`zhibu-server revoke`) closes live sessions too.
+    virtual Result<std::vector<std::pair<DeviceId, bool>>> revoked_devices() {
+        std::vector<std::pair<DeviceId, bool>> out;
+        for (const auto& d : devices())
+            if (d.revoked) out.emplace_back(d.id, d.wipe);
+        return out;
+    }
     virtual Result<TokenGrant> issue_token(DeviceId id, std::uint64_t expires_ms) = 0;
     /// Errors: TokenInvalid (unknown, or bound to another device), TokenExpired.
     virtual Result<void> check_token(const std::string& token, DeviceId id,

@@ -4,7 +4,7 @@
 //   2. initial sync of 100,000 records (2 cells each) to a fresh device over loopback TLS;
 //   3. push-to-other-device latency (push sent → Notify read) with 1,000 devices connected;
 //   4. server RSS per idle connection (TLS + WebSocket + Hello), server in a forked child.
-// Usage: bench_server [--records N] [--devices N] [--idle N]
+// Usage: bench_server [--records N] [--devices N] [--idle N] [--only mem|ingest|sync]
 #include "zb/protocol/codec.hpp"
 #include "zb/server/config.hpp"
 #include "zb/server/context.hpp"
@@ -204,8 +204,10 @@ struct Row {
 
 int main(int argc, char** argv) {
     std::size_t records = 100000, devices = 1000, idle = 10000;
+    std::string only;
     for (int i = 1; i + 1 < argc; i += 2) {
         std::string k = argv[i];
+        if (k == "--only") only = argv[i + 1];
         if (k == "--records") records = std::stoul(argv[i + 1]);
         if (k == "--devices") devices = std::stoul(argv[i + 1]);
         if (k == "--idle") idle = std::stoul(argv[i + 1]);
@@ -222,8 +224,10 @@ int main(int argc, char** argv) {
     auto cert = server::make_dev_cert((dir / "tls").string());
     char buf[256];
 
+    auto wanted = [&](const char* part) { return only.empty() || only == part; };
+
     // ---- 4 first: memory per idle connection, server in a child forked before any thread ----
-    {
+    if (wanted("mem")) {
         std::size_t n = idle;
         const std::size_t fd_room =
             rl.rlim_cur > 200 ? static_cast<std::size_t>(rl.rlim_cur) - 200 : 0;
@@ -283,7 +287,7 @@ int main(int argc, char** argv) {
     }
 
     // ---- 1: ingest ----
-    {
+    if (wanted("ingest")) {
         auto ctx =
             server::make_context(bench_config((dir / "ingest").string(), cert), bench_schema());
         Keys k;
@@ -299,7 +303,7 @@ int main(int argc, char** argv) {
     }
 
     // ---- 2 and 3: initial sync and notify latency over loopback TLS ----
-    {
+    if (wanted("sync")) {
         auto ctx =
             server::make_context(bench_config((dir / "sync").string(), cert), bench_schema());
         Keys writer;

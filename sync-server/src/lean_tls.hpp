@@ -87,18 +87,21 @@ public:
     template <class MutableBufferSequence, class Token>
     auto async_read_some(const MutableBufferSequence& buffers, Token&& token) {
         return net::async_compose<Token, void(beast::error_code, std::size_t)>(
-            IoOp<true, net::mutable_buffer>{*this, first_buffer<net::mutable_buffer>(buffers)},
+            IoOp<true, net::mutable_buffer>{
+                *this, first_buffer<net::mutable_buffer>(buffers), false, false, 0, {}},
             token, sock_);
     }
     template <class ConstBufferSequence, class Token>
     auto async_write_some(const ConstBufferSequence& buffers, Token&& token) {
         return net::async_compose<Token, void(beast::error_code, std::size_t)>(
-            IoOp<false, net::const_buffer>{*this, first_buffer<net::const_buffer>(buffers)}, token,
-            sock_);
+            IoOp<false, net::const_buffer>{
+                *this, first_buffer<net::const_buffer>(buffers), false, false, 0, {}},
+            token, sock_);
     }
     template <class Token>
     auto async_handshake(Token&& token) {
-        return net::async_compose<Token, void(beast::error_code)>(HandshakeOp{*this}, token, sock_);
+        return net::async_compose<Token, void(beast::error_code)>(
+            HandshakeOp{*this, false, false, {}}, token, sock_);
     }
 
 private:

@@ -57,7 +57,13 @@ zb_status status_of(protocol::Errc code) noexcept {
         case E::SequenceGap:
         case E::ClockAhead:
         case E::ClockOverflow:
+        case E::HashMismatch:  // attachment bytes that do not match their name: a broken peer
             return ZB_ERR_PROTOCOL;
+        case E::NotFound:
+            return ZB_ERR_NOT_FOUND;
+        case E::QuotaExceeded:  // the server's per-device attachment quota
+        case E::CursorExpired:  // the engine rebases by itself; seen only if that fails
+            return ZB_ERR_SERVER;
         case E::VersionUnsupported:
             return ZB_ERR_VERSION;
         case E::HandshakeTimeout:
@@ -110,6 +116,7 @@ std::uint32_t flags_of(protocol::Errc code) noexcept {
         case E::ShuttingDown:
         case E::TokenExpired:
         case E::DiskFull:
+        case E::CursorExpired:
             return ZB_ERRF_TRANSIENT;
         case E::DeviceRevoked:
             return ZB_ERRF_RESET_REQUIRED;

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   libsqlite3-dev sqlite3
   libsodium-dev
+  zlib1g-dev              # per-message compression of large protocol messages
   libboost-dev            # Asio and Beast (header-only in Boost 1.74)
   libssl-dev openssl      # TLS for the server and the client transport
   nlohmann-json3-dev

@@ -4,6 +4,9 @@
 // integers in their shortest form, so equal messages give equal bytes). Decoding runs the CBOR
 // reader in SAX mode with a DOM builder that enforces every Limit while parsing, then maps the
 // DOM onto the message structs. Nothing escapes decode(): all failures become an Error.
+// `compressed` (version 4) is handled here too, so every caller gets it: encode() with
+// CompressOptions wraps, decode() unwraps. zlib runs one-shot (compress2 / a single bounded
+// inflate into a buffer of exactly raw_size), so no state survives a call.
 
 #include "zb/protocol/codec.hpp"
 
@@ -13,9 +16,11 @@
 #include <cstring>
 #include <limits>
 #include <new>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+#include <zlib.h>
 
 namespace zb::protocol {
 namespace {
@@ -960,6 +965,9 @@ Message decode_message(const Json& root, const Limits& limits) {
     const Json& t = top.need("t");
     if (!t.is_number_integer()) fail(Errc::WrongType, "message.t: expected an integer");
     const std::uint64_t type = t.is_number_unsigned() ? t.get<std::uint64_t>() : 0;
+    if (type == static_cast<std::uint64_t>(MsgType::Compressed)) {
+        fail(Errc::Malformed, "compressed: a compressed message may not wrap another one");
+    }
     if (type < 1 || type > static_cast<std::uint64_t>(MsgType::RelayAck)) {
         fail(Errc::UnknownType, "message.t: unknown message type " + t.dump());
     }
@@ -1012,8 +1020,97 @@ Message decode_message(const Json& root, const Limits& limits) {
             return decode_relay_push(f, limits);
         case MsgType::RelayAck:
             return decode_relay_ack(f, limits);
+        case MsgType::Compressed:
+            break;  // refused above
     }
     fail(Errc::UnknownType, "message.t: unknown message type");
+}
+
+// ---- compressed (SPEC.md §6.15) ----
+
+Json to_json(const Compressed& m) {
+    Json j = envelope(MsgType::Compressed);
+    j["a"] = static_cast<std::uint64_t>(m.algorithm);
+    j["n"] = m.raw_size;
+    j["z"] = encode_bytes(m.body);
+    return j;
+}
+
+bool is_compressed(const Json& root) {
+    if (!root.is_object()) return false;
+    auto it = root.find("t");
+    return it != root.end() && it->is_number_unsigned() &&
+           it->get<std::uint64_t>() == static_cast<std::uint64_t>(MsgType::Compressed);
+}
+
+Compressed decode_compressed(const Json& root, const Limits& limits) {
+    const Fields f(root, "compressed");
+    Compressed m;
+    const std::uint64_t algorithm = f.u64("a");
+    if (algorithm != static_cast<std::uint64_t>(Compression::Zlib)) {
+        fail(Errc::BadValue,
+             f.name("a") + ": unknown compression algorithm " + std::to_string(algorithm));
+    }
+    m.algorithm = Compression::Zlib;
+    m.raw_size = f.u64("n");
+    // Refused before a single byte is inflated: the bomb never gets a buffer.
+    if (m.raw_size > limits.max_frame) {
+        fail(Errc::TooLarge, f.name("n") + ": " + std::to_string(m.raw_size) +
+                                 " bytes exceed the frame limit of " +
+                                 std::to_string(limits.max_frame));
+    }
+    if (m.raw_size == 0) fail(Errc::BadValue, f.name("n") + ": must not be 0");
+    m.body = f.bytes("z");
+    return m;
+}
+
+// One bounded inflate: the output buffer is exactly raw_size bytes, so a stream that would
+// produce more stops there (and is refused) instead of growing anything.
+Bytes inflate_body(const Compressed& m) {
+    Bytes out(static_cast<std::size_t>(m.raw_size));
+    z_stream zs{};
+    if (inflateInit(&zs) != Z_OK) fail(Errc::TooLarge, "compressed: no memory for inflate");
+    zs.next_in = const_cast<Bytef*>(m.body.data());  // zlib's API is not const-correct
+    zs.avail_in = static_cast<uInt>(m.body.size());
+    zs.next_out = out.data();
+    zs.avail_out = static_cast<uInt>(out.size());
+    const int rc = inflate(&zs, Z_FINISH);
+    const std::size_t produced = out.size() - zs.avail_out;
+    const std::size_t unused = zs.avail_in;
+    const std::string why = zs.msg != nullptr ? std::string(" (") + zs.msg + ")" : std::string();
+    inflateEnd(&zs);
+    if (rc == Z_MEM_ERROR) fail(Errc::TooLarge, "compressed: no memory for inflate");
+    if (rc == Z_STREAM_END) {
+        if (produced != out.size()) {
+            fail(Errc::Malformed, "compressed: inflates to " + std::to_string(produced) +
+                                      " bytes, not the announced " + std::to_string(out.size()));
+        }
+        if (unused != 0) fail(Errc::Malformed, "compressed: bytes after the zlib stream");
+        return out;
+    }
+    if (rc == Z_BUF_ERROR && produced == out.size() && unused != 0) {
+        fail(Errc::Malformed, "compressed: inflates to more than the announced " +
+                                  std::to_string(out.size()) + " bytes");
+    }
+    fail(Errc::Malformed, "compressed: invalid or truncated zlib stream" + why);
+}
+
+// Parse one CBOR item under the limits (the frame itself, or the inflated inner message).
+Json parse_bounded(std::span<const std::uint8_t> bytes, const Limits& limits) {
+    if (bytes.size() > limits.max_frame) {
+        fail(Errc::TooLarge, "frame of " + std::to_string(bytes.size()) +
+                                 " bytes exceeds the limit of " + std::to_string(limits.max_frame));
+    }
+    if (bytes.empty()) fail(Errc::Malformed, "empty frame");
+    BoundedDomBuilder dom(limits);
+    const bool parsed = Json::sax_parse(bytes.data(), bytes.data() + bytes.size(), &dom,
+                                        Json::input_format_t::cbor, /*strict=*/true);
+    if (dom.failed()) {
+        const Error e = dom.error();
+        fail(e.code, e.message);
+    }
+    if (!parsed) fail(Errc::Malformed, "invalid CBOR");
+    return std::move(dom.root());
 }
 
 }  // namespace
@@ -1021,6 +1118,36 @@ Message decode_message(const Json& root, const Limits& limits) {
 Bytes encode(const Message& m) {
     const Json j = std::visit([](const auto& msg) { return to_json(msg); }, m);
     return Json::to_cbor(j);
+}
+
+Bytes encode(const Message& m, const CompressOptions& options) {
+    Bytes plain = encode(m);
+    if (options.threshold == 0 || plain.size() < options.threshold) return plain;
+    // A body above the default byte-string limit would be refused by a default receiver; such a
+    // message barely compresses anyway, so it travels plain.
+    Compressed c = compress(plain, options.level);
+    if (c.body.size() > Limits{}.max_bytes) return plain;
+    Bytes wrapped = encode_compressed(c);
+    if (wrapped.size() >= plain.size()) return plain;
+    return wrapped;
+}
+
+Compressed compress(std::span<const std::uint8_t> encoded, int level) {
+    Compressed c;
+    c.algorithm = Compression::Zlib;
+    c.raw_size = encoded.size();
+    uLongf len = compressBound(static_cast<uLong>(encoded.size()));
+    c.body.resize(static_cast<std::size_t>(len));
+    const int rc =
+        compress2(c.body.data(), &len, encoded.data(), static_cast<uLong>(encoded.size()), level);
+    if (rc == Z_MEM_ERROR) throw std::bad_alloc();
+    if (rc != Z_OK) throw std::invalid_argument("compress: zlib level out of range");
+    c.body.resize(static_cast<std::size_t>(len));
+    return c;
+}
+
+Bytes encode_compressed(const Compressed& c) {
+    return Json::to_cbor(to_json(c));
 }
 
 Bytes encode_changes(const std::vector<Change>& changes) {
@@ -1033,20 +1160,11 @@ Bytes encode_manifest(const AttachmentManifest& m) {
 
 Result<Message> decode(std::span<const std::uint8_t> bytes, const Limits& limits) {
     try {
-        if (bytes.size() > limits.max_frame) {
-            return make_error(Errc::TooLarge, "frame of " + std::to_string(bytes.size()) +
-                                                  " bytes exceeds the limit of " +
-                                                  std::to_string(limits.max_frame));
-        }
-        if (bytes.empty()) return make_error(Errc::Malformed, "empty frame");
-        BoundedDomBuilder dom(limits);
-        const bool parsed = Json::sax_parse(bytes.data(), bytes.data() + bytes.size(), &dom,
-                                            Json::input_format_t::cbor, /*strict=*/true);
-        if (!parsed || dom.failed()) {
-            if (dom.failed()) return dom.error();
-            return make_error(Errc::Malformed, "invalid CBOR");
-        }
-        return decode_message(dom.root(), limits);
+        const Json root = parse_bounded(bytes, limits);
+        if (!is_compressed(root)) return decode_message(root, limits);
+        const Bytes inner = inflate_body(decode_compressed(root, limits));
+        // decode_message refuses a `compressed` inside: wrappers never nest.
+        return decode_message(parse_bounded(inner, limits), limits);
     } catch (const Failure& f) {
         return make_error(f.code, f.message);
     } catch (const std::bad_alloc&) {

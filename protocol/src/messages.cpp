@@ -78,6 +78,8 @@ std::string_view type_name(MsgType t) {
             return "relay_push";
         case MsgType::RelayAck:
             return "relay_ack";
+        case MsgType::Compressed:
+            return "compressed";
     }
     return "unknown";
 }

@@ -255,7 +255,7 @@ TEST_CASE("envelope errors", "[unit][codec][errors]") {
     CHECK(decode_code(to_cbor({{"t", "11"}})) == Errc::WrongType);
     CHECK(decode_code(to_cbor({{"t", 11.0}})) == Errc::WrongType);
     CHECK(decode_code(to_cbor({{"t", 0}})) == Errc::UnknownType);
-    CHECK(decode_code(to_cbor({{"t", 24}})) == Errc::UnknownType);
+    CHECK(decode_code(to_cbor({{"t", 25}})) == Errc::UnknownType);
     CHECK(decode_code(to_cbor({{"t", -1}})) == Errc::UnknownType);
     CHECK(decode_code(to_cbor({{"t", 255}})) == Errc::UnknownType);
     CHECK(decode_code(to_cbor({{"t", 1u << 31}})) == Errc::UnknownType);
@@ -503,6 +503,6 @@ TEST_CASE("type names", "[unit][codec]") {
     CHECK(zp::type_name(zp::MsgType::PushAck) == "push_ack");
     CHECK(zp::type_name(zp::MsgType::Wipe) == "wipe");
     CHECK(zp::type_name(static_cast<zp::MsgType>(0)) == "unknown");
-    CHECK(zp::type_name(static_cast<zp::MsgType>(24)) == "unknown");
+    CHECK(zp::type_name(static_cast<zp::MsgType>(25)) == "unknown");
     CHECK(zp::type_of(zp::Message{zp::ErrorMsg{}}) == zp::MsgType::Error);
 }

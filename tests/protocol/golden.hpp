@@ -300,4 +300,22 @@ inline nlohmann::json describe(const zp::Message& m) {
             {"cbor_hex", hex(zp::encode(m))}};
 }
 
+// ---- compressed (protocol 4): not a Message alternative, so it has its own vector ----
+
+/// The golden `compressed` wrapper: the golden changes message, deflated at level 6.
+inline zp::Compressed compressed_vector() {
+    return zp::compress(zp::encode(messages().at(9)), 6);
+}
+
+inline nlohmann::json describe_compressed(const zp::Compressed& c) {
+    return {{"type", "compressed"},
+            {"type_number", static_cast<int>(zp::MsgType::Compressed)},
+            {"fields",
+             {{"algorithm", static_cast<int>(c.algorithm)},
+              {"raw_size", c.raw_size},
+              {"body_hex", hex(c.body)},
+              {"inner", "changes"}}},
+            {"cbor_hex", hex(zp::encode_compressed(c))}};
+}
+
 }  // namespace zb::test::golden

@@ -30,5 +30,17 @@ int main(int argc, char** argv) {
         }
         std::printf("%-10s %5zu bytes\n", name.c_str(), bytes.size());
     }
+    const zb::protocol::Compressed c = zb::test::golden::compressed_vector();
+    const zb::protocol::Bytes bytes = zb::protocol::encode_compressed(c);
+    std::ofstream cbor(dir + "/compressed.cbor", std::ios::binary | std::ios::trunc);
+    cbor.write(reinterpret_cast<const char*>(bytes.data()),
+               static_cast<std::streamsize>(bytes.size()));
+    std::ofstream json(dir + "/compressed.json", std::ios::trunc);
+    json << zb::test::golden::describe_compressed(c).dump(2) << "\n";
+    if (!cbor || !json) {
+        std::fprintf(stderr, "cannot write %s/compressed.*\n", dir.c_str());
+        return 1;
+    }
+    std::printf("%-10s %5zu bytes\n", "compressed", bytes.size());
     return 0;
 }

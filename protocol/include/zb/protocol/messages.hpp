@@ -21,7 +21,11 @@ namespace zb::protocol {
 ///      (content-addressed, chunked, resumable; SPEC.md §14); error codes 506, 507, 603.
 ///   3  tiers: relay_push, relay_ack (a college server relays its subtree's changes upstream
 ///      with their original origins and seqs; SPEC.md §15).
-inline constexpr std::uint32_t kProtocolVersion = 3;
+///   4  compressed: one encoded message above a size threshold travels zlib-deflated inside a
+///      `compressed` wrapper (stateless per message; SPEC.md §2, §6.15).
+inline constexpr std::uint32_t kProtocolVersion = 4;
+/// The first version whose peers accept `compressed`; a sender wraps only at or above it.
+inline constexpr std::uint32_t kCompressedVersion = 4;
 inline constexpr std::uint32_t kMinProtocolVersion = 1;
 
 enum class MsgType : std::uint8_t {
@@ -48,6 +52,9 @@ enum class MsgType : std::uint8_t {
     Chunk = 21,
     RelayPush = 22,
     RelayAck = 23,
+    /// Never a Message alternative: the codec wraps and unwraps it (encode with CompressOptions,
+    /// decode), so handlers only ever see the message inside.
+    Compressed = 24,
 };
 
 // ---- attachments (SPEC.md §14) ----
@@ -304,6 +311,24 @@ struct RelayAck {
     std::vector<RelayResult> results;
 
     friend bool operator==(const RelayAck&, const RelayAck&) = default;
+};
+
+// ---- compression (SPEC.md §2, §6.15; version 4) ----
+
+/// Compression algorithms of `compressed`. Only zlib (RFC 1950) for now.
+enum class Compression : std::uint8_t {
+    Zlib = 1,
+};
+
+/// The wire form of `compressed` (t = 24): exactly one encoded message of another type, deflated
+/// as a single zlib stream. `raw_size` lets the receiver refuse a bomb before inflating and
+/// allocate exactly once. The codec builds and opens it; it is not an alternative of Message.
+struct Compressed {
+    Compression algorithm = Compression::Zlib;
+    std::uint64_t raw_size = 0;  ///< bytes of the inner encoded message
+    Bytes body;                  ///< the zlib stream
+
+    friend bool operator==(const Compressed&, const Compressed&) = default;
 };
 
 using Message =

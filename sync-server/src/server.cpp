@@ -364,7 +364,13 @@ private:
     void enqueue(const Message& m, bool coalesce = false) {
         if (closing_) return;
         auto type = protocol::type_of(m);
-        auto bytes = std::make_shared<protocol::Bytes>(protocol::encode(m));
+        if (const auto* w = std::get_if<protocol::Welcome>(&m)) wire_version_ = w->version;
+        // Large messages (Changes pages above all) travel inside `compressed` once the session
+        // speaks version 4; zlib state lives only inside this call (SPEC.md §2 "Compression").
+        auto bytes =
+            std::make_shared<protocol::Bytes>(wire_version_ >= protocol::kCompressedVersion
+                                                  ? protocol::encode(m, protocol::CompressOptions{})
+                                                  : protocol::encode(m));
         if (coalesce) {
             for (auto& q : queue_) {
                 if (q.first == type) {
@@ -528,6 +534,7 @@ private:
     std::optional<Principal> principal_;  // strand-side copy of the handler's principal
     std::deque<std::pair<protocol::MsgType, std::shared_ptr<protocol::Bytes>>> queue_;
     std::size_t queued_bytes_ = 0;
+    std::uint32_t wire_version_ = 0;  ///< negotiated in Welcome; 0 until then (never compress)
     bool close_requested_ = false;
     bool closing_ = false;
     bool stopping_ = false;

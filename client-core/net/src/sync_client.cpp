@@ -301,6 +301,7 @@ private:
     void connect_now() {
         if (transport_open_ || finishing_) return;
         transport_open_ = true;
+        wire_version_ = 0;  // a new connection negotiates again
         const auto epoch = ++epoch_;
         ++result_.connections;
         set_status(SyncStatus::Connecting, {});
@@ -513,12 +514,19 @@ private:
                         ++result_.pushed;
                     }
             }
-            if (transport_open_) transport_->send(protocol::encode(m));
+            // Large pushes travel inside `compressed` once the server speaks version 4
+            // (SPEC.md §2 "Compression"); decode() unwraps what the server compresses.
+            if (transport_open_) {
+                transport_->send(wire_version_ >= protocol::kCompressedVersion
+                                     ? protocol::encode(m, protocol::CompressOptions{})
+                                     : protocol::encode(m));
+            }
         }
     }
 
     /// Count what the server sends, capture the identity it confirms, report progress.
     void observe(const protocol::Message& m) {
+        if (const auto* w = std::get_if<protocol::Welcome>(&m)) wire_version_ = w->version;
         if (const auto* ack = std::get_if<protocol::PushAck>(&m)) {
             for (const auto& r : ack->results)
                 (r.code == protocol::Errc::Ok ? result_.accepted : result_.rejected) += 1;
@@ -583,6 +591,7 @@ private:
     bool att_started_ = false;  ///< attachment transfers started on this connection
     std::uint32_t reconnects_ = 0;
     std::uint64_t epoch_ = 0;
+    std::uint32_t wire_version_ = 0;  ///< from this connection's Welcome; 0 = do not compress
     std::uint64_t max_seq_pushed_ = 0;
     NetError error_;
     SyncResult result_;

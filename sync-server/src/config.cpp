@@ -74,7 +74,7 @@ Config config_from_json(const nlohmann::json& j, const std::string& base_dir) {
                    {"server_id", "listen", "tls", "allow_plaintext", "data_dir", "master_key_file",
                     "create_master_key", "threads", "store_threads", "token_ttl_s",
                     "enroll_code_ttl_hours", "max_clock_ahead_ms", "shutdown_grace_ms", "log_level",
-                    "limits", "schema", "nightly", "upstream"},
+                    "limits", "schema", "policy", "nightly", "upstream"},
                    "config");
         get(j, "server_id", c.server_id);
         if (j.contains("listen")) {

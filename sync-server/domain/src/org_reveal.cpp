@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Revealing one masked field (domain.md §11): an officer whose scope covers the row asks with a
-// reason; the server logs the request in the audit chain (kind 5, reason in the note) and in the
-// reveals table, and delivers the plaintext in a sensitive column of a row owned by the requester,
-// so the pull sends it in full to that requester only (other officers see it masked) until
-// expires_at. Without a reason, outside the scope, or for a column that is not sensitive: refused.
+// reason; the server logs the request in the audit chain (kAuditReveal, reason in the note) and in
+// the reveals table, and delivers the plaintext in a sensitive column of a row owned by the
+// requester, so the pull sends it in full to that requester only (other officers see it masked)
+// until expires_at. Without a reason, outside the scope, or for a column that is not sensitive:
+// refused.
 #include "zb/domain/tables.hpp"
 #include "zb/server/domain/org.hpp"
 
@@ -15,8 +16,6 @@ using protocol::make_error;
 using protocol::Result;
 
 namespace {
-
-inline constexpr std::uint8_t kAuditReveal = 5;
 
 std::string trimmed(std::string s) {
     const char* ws = " \t\r\n";

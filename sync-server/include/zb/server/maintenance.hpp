@@ -97,11 +97,6 @@ protocol::Result<std::string> check_restore(StoreTxn& txn, const Principal& p,
 AuditEntry restore_audit_entry(const Principal& p, std::string_view table, std::string_view row,
                                const std::string& deleted_by, std::uint64_t now_ms);
 
-// Audit entry kinds (store.hpp lists 1-4; relay.hpp takes 5): 10 and up are the nightly job's.
-inline constexpr std::uint8_t kAuditRestoreRow = 10;
-inline constexpr std::uint8_t kAuditBackupRestored = 11;
-inline constexpr std::uint8_t kAuditNightly = 12;
-
 // ---- restore from backup ----
 
 /// After a restore: may this device's next push start above acked_seq + 1? True once per device

@@ -17,9 +17,6 @@
 
 namespace zb::server {
 
-/// Audit chain entry kind for a relay batch (1 batch, 2 enroll-code, 3 enroll, 4 revoke).
-inline constexpr std::uint8_t kAuditRelayBatch = 5;
-
 struct RelayIngestResult {
     protocol::RelayAck ack;
     std::uint64_t accepted = 0;

@@ -48,11 +48,23 @@ struct TokenGrant {
     std::uint64_t expires_ms = 0;
 };
 
+/// The kinds of audit chain entries. The numbers are chained into every later hash: never reuse
+/// or renumber one.
+inline constexpr std::uint8_t kAuditBatch = 1;        ///< a device's push batch
+inline constexpr std::uint8_t kAuditEnrollCode = 2;   ///< an enrollment code issued
+inline constexpr std::uint8_t kAuditEnroll = 3;       ///< a device enrolled
+inline constexpr std::uint8_t kAuditRevoke = 4;       ///< a device revoked (or ordered wiped)
+inline constexpr std::uint8_t kAuditRelayBatch = 5;   ///< a college server's relay batch (tiers)
+inline constexpr std::uint8_t kAuditReveal = 6;       ///< an officer revealed a masked field
+inline constexpr std::uint8_t kAuditRestoreRow = 10;  ///< a deleted row restored (undo)
+inline constexpr std::uint8_t kAuditBackupRestored = 11;  ///< the store restored from a backup
+inline constexpr std::uint8_t kAuditNightly = 12;         ///< a nightly job run
+
 /// One audit chain entry (canonical bytes: see audit_entry_bytes()).
 struct AuditEntry {
     std::uint64_t index = 0;  ///< 1, 2, 3 …
     std::uint64_t time_ms = 0;
-    std::uint8_t kind = 0;  ///< 1 batch, 2 enroll-code, 3 enroll, 4 revoke
+    std::uint8_t kind = 0;  ///< kAudit* above
     DeviceId device = 0;
     std::uint64_t batch = 0;
     std::uint64_t first_seq = 0;

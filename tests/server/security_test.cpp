@@ -200,6 +200,27 @@ TEST_CASE("writes outside scope are refused, checked against the stored row", "[
     CHECK_FALSE(s.ctx->store->cell("profiles", "pz", "person"));
 }
 
+TEST_CASE("a row is never created on the strength of an owner write that is refused",
+          "[security]") {
+    // Found by the simulator (seed 1116): the owner column arrives in the same batch but is
+    // refused for a reason of its own (clock too far ahead), so the row's other columns must not
+    // be accepted as if the member owned it.
+    TestServer s;
+    auto yann = enroll_device(s, "yann", "member", "/u/cs/b3");
+    const auto accepted = s.ctx->store->accepted_changes();
+    auto org = yann.set("progress", "p1", "org", std::string("/u/cs/b3"));
+    auto pct = yann.set("progress", "p1", "pct", std::int64_t{40});
+    auto owner = yann.set("progress", "p1", "person", std::string("yann"));
+    owner.hlc = Hlc::make(owner.hlc.millis() + 24 * 3600 * 1000, 0);  // a day ahead
+    auto ack = yann.client->push(yann.keys, {org, pct, owner});
+    REQUIRE(ack.results.size() == 3);
+    CHECK(ack.results.at(0).code == Errc::Forbidden);
+    CHECK(ack.results.at(1).code == Errc::Forbidden);
+    CHECK(ack.results.at(2).code == Errc::ClockAhead);
+    CHECK(s.ctx->store->accepted_changes() == accepted);
+    CHECK_FALSE(s.ctx->store->cell("progress", "p1", "pct"));
+}
+
 TEST_CASE("oversized, malformed, unknown and out-of-order frames end the session", "[security]") {
     TestServer s([](server::Config& c) { c.limits.max_frame = 64 * 1024; });
     auto alice = enroll_device(s, "alice", "member", "/u/cs/b3");

@@ -278,7 +278,7 @@ public:
                 .bind(6, expires_ms);
             s->exec();
             AuditEntry e;
-            e.kind = 2;
+            e.kind = kAuditEnrollCode;
             e.time_ms = now_ms;
             e.note = "enroll-code person=" + g.person + " role=" + g.role + " org=" + g.org +
                      " code=" + hex(std::span(h).first(8));
@@ -297,8 +297,21 @@ public:
             try {
                 Hash h = blake2b(code);
                 auto s = writer_->prepare(
-                    "SELECT person,role,org,expires_ms,used_ms FROM enroll_codes WHERE "
+                    "SELECT person,role,org,expires_ms,used_ms,device FROM enroll_codes WHERE "
                     "code_hash=?");
+                s->bind(1, std::span<const std::uint8_t>(h));
+                // A retry after a lost `enrolled` answer: the code was used by this very key, so
+                // the answer is the same enrollment again (no new device, no new audit entry).
+                // Anyone else presenting a used code is refused as before.
+                if (s->step() && s->type(4) != SQLITE_NULL && s->type(5) != SQLITE_NULL &&
+                    s->u64(5) == device_id_from_key(public_key)) {
+                    auto again = read_device(*writer_, device_id_from_key(public_key));
+                    writer_->exec("ROLLBACK");
+                    if (again && again->public_key == public_key && !again->revoked) return *again;
+                    return protocol::make_error(Errc::EnrollCodeInvalid,
+                                                "unknown, used or expired enrollment code");
+                }
+                s->reset();
                 s->bind(1, std::span<const std::uint8_t>(h));
                 if (!s->step() || s->type(4) != SQLITE_NULL || s->u64(3) < now_ms) {
                     writer_->exec("ROLLBACK");
@@ -337,7 +350,7 @@ public:
                 upd->bind(1, now_ms).bind(2, d.id).bind(3, std::span<const std::uint8_t>(h));
                 upd->exec();
                 AuditEntry e;
-                e.kind = 3;
+                e.kind = kAuditEnroll;
                 e.time_ms = now_ms;
                 e.device = d.id;
                 e.note = "enroll person=" + d.person + " role=" + d.role + " org=" + d.org;
@@ -381,7 +394,7 @@ public:
             t->bind(1, id);
             t->exec();
             AuditEntry e;
-            e.kind = 4;
+            e.kind = kAuditRevoke;
             e.time_ms = now_ms;
             e.device = id;
             e.note = wipe ? "revoke+wipe" : "revoke";

@@ -85,6 +85,43 @@ TEST_CASE("enroll, then log in with the signature and with the token", "[server]
     CHECK(metrics.find("zhibu_push_latency_seconds_bucket") != std::string::npos);
 }
 
+TEST_CASE("an enrollment retried after a lost answer gets the same answer, nobody else does",
+          "[server]") {
+    TestServer s;
+    auto keys = DeviceKeys::generate();
+    auto code = s.code("alice", "member", "/u/cs/b3");
+    {  // the answer is lost with the connection
+        auto c = s.connect();
+        c->hello();
+        c->send(Enroll{code, keys.public_key, "phone"});
+    }
+    // The server stores the enrollment whether or not its answer arrives (bounded wait).
+    for (int i = 0; i < 500 && s.ctx->store->devices().empty(); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    REQUIRE(s.ctx->store->devices().size() == 1);
+    const auto audit = s.ctx->store->verify_audit().entries;
+    {  // the phone retries with the same code and key
+        auto c = s.connect();
+        c->hello();
+        auto e = c->enroll(code, keys);
+        CHECK(e.device == keys.id);
+        CHECK(e.person == "alice");
+        CHECK(c->auth_sig(keys).person == "alice");
+    }
+    CHECK(s.ctx->store->devices().size() == 1);
+    CHECK(s.ctx->store->verify_audit().entries == audit);  // no second enrollment recorded
+    {  // another key presenting the used code is refused
+        auto other = DeviceKeys::generate();
+        auto c = s.connect();
+        c->hello();
+        c->send(Enroll{code, other.public_key, "thief"});
+        auto err = c->expect<ErrorMsg>();
+        CHECK(err.code == Errc::EnrollCodeInvalid);
+        CHECK(c->closed_by_server());
+    }
+    CHECK(s.ctx->store->devices().size() == 1);
+}
+
 TEST_CASE("push on one device, pull on another; sensitive values masked for officers", "[server]") {
     TestServer s;
     auto sec = enroll_device(s, "sec", "branch_secretary", "/u/cs/b3");

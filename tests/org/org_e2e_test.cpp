@@ -296,3 +296,52 @@ TEST_CASE("e2e: a member's phone holds own + branch rows; a secretary's the mask
     REQUIRE(contains(col.ids("reveals"), reveal));
     CHECK(col.text("reveals", reveal, "value") != "320102200001151234");
 }
+
+TEST_CASE("e2e: receipts written offline straight into the ledger are checked on arrival",
+          "[org][e2e][dues]") {
+    OrgServer s{Date::ymd(2025, 1, 10)};
+    s.seed_units();
+    s.seed_person("sec", kBranch, MemberStatus::Full, Date::ymd(2020, 1, 1));
+    s.seed_person("m1", kBranch, MemberStatus::Full, Date::ymd(2021, 1, 1));
+    zb::test::TempDir dir("zb-org-receipts");
+    Phone sec(s, dir, "sec", "branch_secretary", kBranch);
+    auto profile = sec.submit("dues", "set_profile",
+                              args({{"person", "m1"},
+                                    {"category", "employed"},
+                                    {"base_fen", 654321},
+                                    {"effective_from", "2025-01"}}));
+    sec.sync();
+    REQUIRE(sec.command(profile).status == CommandStatus::Accepted);
+
+    // Offline at the branch meeting: two receipts. 6543.21 元 is in the 5000–10000 bracket, 1.5%
+    // of the whole base: 98.148… → 98.15 元 (9815 fen). The second collector took 50.00 元.
+    auto receipt = [&](const std::string& id, const std::string& month, std::int64_t fen) {
+        zb::core::Values v{{"org", std::string(kBranch)},
+                           {"person_id", std::string("m1")},
+                           {"branch_id", std::string(kBranch)},
+                           {"months", month},
+                           {"amount_fen", fen},
+                           {"method", std::string("cash")},
+                           {"collector_id", std::string("sec")}};
+        REQUIRE(sec.replica->write("dues_payments", id, v).ok());
+    };
+    receipt("r-ok", "2025-01", 9815);
+    receipt("r-short", "2025-02", 5000);
+    sec.sync();
+
+    // Both are kept (the money changed hands); the server checked each against the profile.
+    CHECK(s.text("dues_payments", "r-ok", "check_state") == "ok");
+    CHECK(s.integer("dues_payments", "r-ok", "expected_fen") == 9815);
+    CHECK(s.integer("dues_payments", "r-ok", "difference_fen") == 0);
+    CHECK_THAT(s.text("dues_payments", "r-short", "check_state"),
+               Catch::StartsWith("mismatch") && Catch::Contains("金额少于应缴"));
+    CHECK(s.integer("dues_payments", "r-short", "expected_fen") == 9815);
+    CHECK(s.integer("dues_payments", "r-short", "difference_fen") == 5000 - 9815);
+    // Only the right one counts in the member's ledger, so February is still owed.
+    const auto ledger = nlohmann::json::parse(s.text("memberships", "m1", "dues_ledger"));
+    REQUIRE(ledger["payments"].size() == 1);
+    CHECK(ledger["payments"][0]["id"] == "r-ok");
+    // The secretary's phone shows the verdicts after the sync.
+    CHECK(sec.text("dues_payments", "r-ok", "check_state") == "ok");
+    CHECK_THAT(sec.text("dues_payments", "r-short", "check_state"), Catch::StartsWith("mismatch"));
+}

@@ -4,9 +4,10 @@
 // checked against the member's profile by zb::domain::check_payment (2008 brackets on the whole
 // base [S20][S21], months owed from the 预备 date [S21]); accepted payments go into the append-only
 // dues_payments ledger, wrong ones are refused with the expected amount and stay on the phone as
-// the command's rejection. Arrears scans raise alerts at 3 and 6 months; the 6-month one is a
-// case for the 支部大会 and never changes a status [S24][S25]. The yearly publication [S26] is a
-// disclosure without bases (§11.2).
+// the command's rejection. Receipts written straight into the ledger offline are checked the same
+// way on arrival and flagged, not refused (ReceiptObserver). Arrears scans raise alerts at 3 and 6
+// months; the 6-month one is a case for the 支部大会 and never changes a status [S24][S25]. The
+// yearly publication [S26] is a disclosure without bases (§11.2).
 #include "zb/domain/dues.hpp"
 #include "zb/domain/tables.hpp"
 #include "zb/server/domain/org.hpp"
@@ -112,9 +113,87 @@ bool branch_officer(ActorRole r) {
     return r == ActorRole::BranchSecretary || r == ActorRole::BranchCommittee;
 }
 
+/// "2026-01" or a JSON array of such months.
+std::vector<YearMonth> receipt_months(const std::string& text) {
+    std::vector<YearMonth> out;
+    if (auto one = parse_month(text)) {
+        out.push_back(*one);
+        return out;
+    }
+    auto j = nlohmann::json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& m : j)
+        if (m.is_string())
+            if (auto ym = parse_month(m.get<std::string>())) out.push_back(*ym);
+    return out;
+}
+
+/// Receipts a collector wrote straight into the dues_payments ledger on an offline phone (the
+/// money changed hands; the row is a fact and append-only) are checked when they arrive, exactly
+/// as `dues/pay` would check them, against the member's profile and ledger. The server does not
+/// refuse them: it stamps the result (check_state "ok" or "mismatch: …", expected and difference)
+/// so the branch sees every wrong amount, and only an "ok" receipt counts in the member's ledger.
+class ReceiptObserver final : public AcceptObserver {
+public:
+    explicit ReceiptObserver(std::shared_ptr<const OrgRules> rules) : rules_(std::move(rules)) {}
+
+    std::vector<CommandWrite> accepted(const CommandContext& cc,
+                                       const std::vector<protocol::Change>& changes) override {
+        Writes w;
+        Rows rows(cc.txn);
+        for (const auto& c : changes) {
+            if (c.table != T::kDuesPayments || c.column != "amount_fen") continue;
+            if (!rows.text(T::kDuesPayments, c.row, "check_state").empty()) continue;
+            const auto person = rows.text(T::kDuesPayments, c.row, "person_id");
+            zb::domain::DuesPayment pay;
+            pay.id = c.row;
+            pay.amount_fen = rows.integer(T::kDuesPayments, c.row, "amount_fen").value_or(0);
+            pay.paid_on = server_date(cc.now_ms);
+            pay.months = receipt_months(rows.text(T::kDuesPayments, c.row, "months"));
+            std::string state;
+            auto ledger = ledger_of(rows, person);
+            const auto status =
+                zb::domain::status_from_code(rows.text(T::kMemberships, person, "status"));
+            auto first = first_owed(rows, person);
+            const auto t = T::kDuesPayments;
+            if (person.empty() || !status || !zb::domain::is_party_member(*status) || !first) {
+                state = "mismatch: 只有预备党员和正式党员交纳党费 [S21]";
+            } else {
+                auto check = zb::domain::check_payment(pay, profiles_of(rows, ledger), *first,
+                                                       paid_months(ledger), rules_->policy.dues);
+                std::string reasons;
+                for (auto i : check.issues) {
+                    if (!reasons.empty()) reasons += "；";
+                    reasons += issue_text(i);
+                }
+                state = reasons.empty() ? "ok" : "mismatch: " + reasons;
+                w.set(t, c.row, "expected_fen", check.expected_fen);
+                w.set(t, c.row, "difference_fen", check.difference_fen);
+                if (reasons.empty()) {
+                    nlohmann::json months = nlohmann::json::array();
+                    for (const auto& m : pay.months)
+                        months.push_back(m.to_string());
+                    ledger["payments"].push_back({{"id", c.row},
+                                                  {"months", months},
+                                                  {"amount_fen", pay.amount_fen},
+                                                  {"paid_on", pay.paid_on.to_string()}});
+                    w.set(T::kMemberships, person, "dues_ledger", ledger.dump());
+                }
+            }
+            w.set(t, c.row, "check_state", state);
+            w.set(t, c.row, "receipt_at", static_cast<std::int64_t>(cc.now_ms));
+        }
+        return std::move(w.list());
+    }
+
+private:
+    std::shared_ptr<const OrgRules> rules_;
+};
+
 }  // namespace
 
 void register_dues_commands(ServerContext& ctx, std::shared_ptr<const OrgRules> rules) {
+    ctx.commands.observe(std::make_shared<ReceiptObserver>(rules));
     // dues.set_profile: category and base (sensitive), effective from a month.
     add_org_command(
         ctx, "dues", "set_profile",

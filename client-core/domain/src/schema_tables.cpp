@@ -358,10 +358,11 @@ std::vector<TableDef> schema_tables() {
         cols(t, S, {"read_count"});  // distinct readers, from read_receipts (no identities)
         out.push_back(std::move(t));
     }
-    // disclosure_feedback — feedback during a 公示 window: APPEND; officers (may name third
-    // parties).
+    // disclosure_feedback — feedback during a 公示 window: APPEND. Owner-visible: the member who
+    // wrote it and the officers above read it, nobody else (it may name third parties). Officers-
+    // only would refuse the members who are the point of a 公示.
     {
-        auto t = table(T::kDisclosureFeedback, A, Visibility::Officers, "author_id", false);
+        auto t = table(T::kDisclosureFeedback, A, Visibility::Owner, "author_id", false);
         cols(t, A, {"disclosure_id", "author_id", "text", "created_at"});
         cols(t, S, {"handled_state", "receipt_at"});
         out.push_back(std::move(t));

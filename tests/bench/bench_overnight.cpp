@@ -8,6 +8,8 @@
 // Each device is a member of one of 100 branches writing its own rows: progress rows (pct: Max,
 // note: LWW, minutes: Counter running totals) and append-only ledger rows.
 // Usage: bench_overnight [--devices N] [--changes-per-device M] [--dir PATH]
+#include "summary.hpp"
+
 #include "zb/server/config.hpp"
 #include "zb/server/context.hpp"
 #include "zb/server/ingest.hpp"
@@ -240,6 +242,13 @@ int main(int argc, char** argv) {
         "correct | %s |\n",
         static_cast<unsigned long long>(accepted), static_cast<unsigned long long>(rejected), wrong,
         audit.ok ? "ok" : "BROKEN", ok ? "correct" : "WRONG", ok ? "yes" : "no");
+    {
+        char what[96], value[64];
+        std::snprintf(what, sizeof what, "overnight merge, %zu devices x %zu changes, verified",
+                      devices, per_device);
+        std::snprintf(value, sizeof value, "%.2f s (%s)", total, ok ? "correct" : "WRONG");
+        zb::bench::summary("bench_overnight", what, value, "<= 20 s", total <= 20.0 && ok);
+    }
     ctx.reset();
     std::filesystem::remove_all(dir);
     return ok ? 0 : 1;

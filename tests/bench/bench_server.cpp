@@ -5,6 +5,8 @@
 //   3. push-to-other-device latency (push sent → Notify read) with 1,000 devices connected;
 //   4. server RSS per idle connection (TLS + WebSocket + Hello), server in a forked child.
 // Usage: bench_server [--records N] [--devices N] [--idle N] [--only mem|ingest|sync]
+#include "summary.hpp"
+
 #include "zb/protocol/codec.hpp"
 #include "zb/server/config.hpp"
 #include "zb/server/context.hpp"
@@ -388,5 +390,8 @@ int main(int argc, char** argv) {
     for (auto& r : rows)
         std::printf("| %s | %s | %s | %s |\n", r.metric.c_str(), r.value.c_str(), r.target.c_str(),
                     r.met ? "yes" : "no");
+    for (auto& r : rows)
+        if (!r.target.empty() && r.target != "-")
+            zb::bench::summary("bench_server", r.metric, r.value, r.target, r.met);
     return 0;
 }

@@ -36,9 +36,11 @@ public:
              const protocol::RelayPush& relay)
         : ctx_(ctx), p_(p), txn_(txn), now_(now) {
         // The batch's own org/owner writes: a row new upstream is checked against the org the
-        // same batch gives it, wherever its org cell sits in the batch.
+        // same batch gives it, wherever its org cell sits in the batch; only writes that will not
+        // be refused on their own count (as in ingest.cpp's scan_batch).
         for (const auto& c : relay.changes) {
             if (c.op != Op::Set) continue;
+            if (c.hlc.is_zero() || c.hlc.millis() > now_ + ctx_.config.max_clock_ahead_ms) continue;
             const merge::TableDef* td = ctx_.schema.table(c.table);
             if (!td) continue;
             RowInfo& ri = lookahead_[RowKey{c.table, c.row}];

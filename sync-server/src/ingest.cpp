@@ -5,13 +5,14 @@
 // Rejected changes settle their seq too, so a device never gets stuck behind a refused change.
 #include "zb/server/ingest.hpp"
 
+#include "batch_rows.hpp"
+
 #include "zb/merge/merge.hpp"
 #include "zb/protocol/codec.hpp"
 #include "zb/server/log.hpp"
 #include "zb/server/maintenance.hpp"
 
 #include <chrono>
-#include <map>
 
 namespace zb::server {
 
@@ -22,45 +23,18 @@ using protocol::Op;
 
 namespace {
 
-struct RowKey {
-    std::string table, row;
-    auto operator<=>(const RowKey&) const = default;
-};
-
-std::string text_of(const protocol::Value& v) {
-    return v.index() == 3 ? std::get<3>(v) : std::string();
-}
-
-/// The batch's own writes to org/owner columns, so a new row's first change (say, its title)
-/// is checked against the org the same batch gives it. Only writes that will not be refused for
-/// reasons of their own (no timestamp, a clock too far ahead) count: a row must never be created
-/// on the strength of an owner that is then refused, leaving it ownerless (simulator seed 1116).
-struct Lookahead {
-    std::map<RowKey, RowInfo> rows;
-};
-
-Lookahead scan_batch(const merge::Schema& schema, const protocol::Push& push, std::uint64_t now,
-                     std::uint64_t max_clock_ahead_ms) {
-    Lookahead la;
-    for (const auto& c : push.changes) {
-        if (c.op != Op::Set) continue;
-        if (c.hlc.is_zero() || c.hlc.millis() > now + max_clock_ahead_ms) continue;
-        const merge::TableDef* td = schema.table(c.table);
-        if (!td) continue;
-        RowInfo& ri = la.rows[RowKey{c.table, c.row}];
-        if (c.column == td->org_column) ri.org = text_of(c.value);
-        if (!td->owner_column.empty() && c.column == td->owner_column) ri.owner = text_of(c.value);
-    }
-    return la;
-}
-
 class BatchRun {
 public:
-    BatchRun(ServerContext& ctx, const Principal& p, StoreTxn& txn, std::uint64_t now)
-        : ctx_(ctx), p_(p), txn_(txn), now_(now) {}
+    BatchRun(ServerContext& ctx, const Principal& p, StoreTxn& txn, std::uint64_t now,
+             const protocol::Push& push)
+        : ctx_(ctx),
+          p_(p),
+          txn_(txn),
+          now_(now),
+          rows_(ctx.schema, push.changes, now, ctx.config.max_clock_ahead_ms) {}
 
     /// Check and apply one change with seq == next expected. Returns its result.
-    ChangeResult run(const Change& c, const Lookahead& la) {
+    ChangeResult run(const Change& c) {
         ChangeResult r{c.seq, Errc::Ok, {}};
         auto reject = [&](Errc code, std::string msg) {
             r.code = code;
@@ -81,21 +55,7 @@ public:
         if (c.op == Op::Delete && !td->deletable)
             return reject(Errc::AppendOnlyViolation, "rows of this table cannot be deleted");
 
-        RowKey key{c.table, c.row};
-        auto pre_it = pre_.find(key);
-        if (pre_it == pre_.end()) pre_it = pre_.emplace(key, txn_.row_info(c.table, c.row)).first;
-        const std::optional<RowInfo>& stored = pre_it->second;
-        RowInfo after = txn_.row_info(c.table, c.row).value_or(RowInfo{});
-        if (auto la_it = la.rows.find(key); la_it != la.rows.end()) {
-            if (after.org.empty()) after.org = la_it->second.org;
-            if (after.owner.empty()) after.owner = la_it->second.owner;
-        }
-        if (c.op == Op::Set) {
-            if (c.column == td->org_column) after.org = text_of(c.value);
-            if (!td->owner_column.empty() && c.column == td->owner_column)
-                after.owner = text_of(c.value);
-        }
-        if (auto ok = check_row_write(p_, *td, stored, after); !ok)
+        if (auto ok = rows_.check_write(p_, *td, txn_, c); !ok)
             return reject(ok.error().code, ok.error().message);
         // Undo of a delete: an officer other than the deleter, audited (maintenance.hpp).
         std::optional<std::string> restoring_from;
@@ -145,7 +105,7 @@ private:
     const Principal& p_;
     StoreTxn& txn_;
     std::uint64_t now_;
-    std::map<RowKey, std::optional<RowInfo>> pre_;
+    BatchRows rows_;
     bool server_writes_ = false;
 };
 
@@ -203,8 +163,7 @@ protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
         }
     }
 
-    Lookahead la = scan_batch(ctx.schema, push, now, ctx.config.max_clock_ahead_ms);
-    BatchRun run(ctx, p, *txn, now);
+    BatchRun run(ctx, p, *txn, now, push);
     std::uint64_t first_new = 0, last_new = 0;
     bool gap = false;
     std::vector<protocol::Change> accepted_changes;  // for the accept observers
@@ -228,7 +187,7 @@ protocol::Result<IngestResult> ingest(ServerContext& ctx, const Principal& p,
             ++out.rejected;
             continue;
         }
-        ChangeResult r = run.run(c, la);
+        ChangeResult r = run.run(c);
         txn->log_change(c, r.code, r.message);
         if (r.code == Errc::Ok) {
             ++out.accepted;

@@ -5,12 +5,13 @@
 // against the stored row and the row after the change; append-only; then merge::apply. Every
 // settled change, refused or not, is logged under its original (origin, seq), so a replayed batch
 // after a lost RelayAck gets exactly the same answers.
+#include "batch_rows.hpp"
+
 #include "zb/merge/merge.hpp"
 #include "zb/server/log.hpp"
 #include "zb/server/relay.hpp"
 
 #include <chrono>
-#include <map>
 
 namespace zb::server {
 
@@ -21,34 +22,15 @@ using protocol::RelayResult;
 
 namespace {
 
-struct RowKey {
-    std::string table, row;
-    auto operator<=>(const RowKey&) const = default;
-};
-
-std::string text_of(const protocol::Value& v) {
-    return v.index() == 3 ? std::get<3>(v) : std::string();
-}
-
 class RelayRun {
 public:
     RelayRun(ServerContext& ctx, const Principal& p, StoreTxn& txn, std::uint64_t now,
              const protocol::RelayPush& relay)
-        : ctx_(ctx), p_(p), txn_(txn), now_(now) {
-        // The batch's own org/owner writes: a row new upstream is checked against the org the
-        // same batch gives it, wherever its org cell sits in the batch; only writes that will not
-        // be refused on their own count (as in ingest.cpp's scan_batch).
-        for (const auto& c : relay.changes) {
-            if (c.op != Op::Set) continue;
-            if (c.hlc.is_zero() || c.hlc.millis() > now_ + ctx_.config.max_clock_ahead_ms) continue;
-            const merge::TableDef* td = ctx_.schema.table(c.table);
-            if (!td) continue;
-            RowInfo& ri = lookahead_[RowKey{c.table, c.row}];
-            if (c.column == td->org_column) ri.org = text_of(c.value);
-            if (!td->owner_column.empty() && c.column == td->owner_column)
-                ri.owner = text_of(c.value);
-        }
-    }
+        : ctx_(ctx),
+          p_(p),
+          txn_(txn),
+          now_(now),
+          rows_(ctx.schema, relay.changes, now, ctx.config.max_clock_ahead_ms) {}
 
     RelayResult run(const Change& c) {
         RelayResult r{c.origin, c.seq, Errc::Ok, {}};
@@ -70,22 +52,8 @@ public:
         if (c.op == Op::Delete && !td->deletable)
             return reject(Errc::AppendOnlyViolation, "rows of this table cannot be deleted");
 
-        RowKey key{c.table, c.row};
-        auto pre_it = pre_.find(key);
-        if (pre_it == pre_.end()) pre_it = pre_.emplace(key, txn_.row_info(c.table, c.row)).first;
-        const std::optional<RowInfo>& stored = pre_it->second;
-        RowInfo after = txn_.row_info(c.table, c.row).value_or(RowInfo{});
-        if (auto la = lookahead_.find(key); la != lookahead_.end()) {
-            if (after.org.empty()) after.org = la->second.org;
-            if (after.owner.empty()) after.owner = la->second.owner;
-        }
-        if (c.op == Op::Set) {
-            if (c.column == td->org_column) after.org = text_of(c.value);
-            if (!td->owner_column.empty() && c.column == td->owner_column)
-                after.owner = text_of(c.value);
-        }
         // The relay is an officer of its subtree: this is the scope check, on both rows.
-        if (auto ok = check_row_write(p_, *td, stored, after); !ok)
+        if (auto ok = rows_.check_write(p_, *td, txn_, c); !ok)
             return reject(ok.error().code, ok.error().message);
 
         if (c.op == Op::Set && ctx_.schema.policy(c.table, c.column) == merge::Policy::AppendOnly) {
@@ -105,8 +73,7 @@ private:
     const Principal& p_;
     StoreTxn& txn_;
     std::uint64_t now_;
-    std::map<RowKey, RowInfo> lookahead_;
-    std::map<RowKey, std::optional<RowInfo>> pre_;
+    BatchRows rows_;
 };
 
 }  // namespace

@@ -109,6 +109,31 @@ std::string issue_text(PaymentIssue i) {
     return "未知问题";
 }
 
+/// What check_payment found, as one line for the collector ("" = nothing). A voluntary extra
+/// payment is not an issue.
+std::string issues_text(const zb::domain::PaymentCheck& check, bool voluntary) {
+    std::string out;
+    for (auto i : check.issues) {
+        if (voluntary && i == PaymentIssue::Overpaid) continue;
+        if (!out.empty()) out += "；";
+        out += issue_text(i);
+    }
+    return out;
+}
+
+/// Count a checked payment in the member's ledger (memberships.dues_ledger).
+void record_payment(Writes& w, const std::string& person, nlohmann::json ledger,
+                    const zb::domain::DuesPayment& pay) {
+    nlohmann::json months = nlohmann::json::array();
+    for (const auto& m : pay.months)
+        months.push_back(m.to_string());
+    ledger["payments"].push_back({{"id", pay.id},
+                                  {"months", months},
+                                  {"amount_fen", pay.amount_fen},
+                                  {"paid_on", pay.paid_on.to_string()}});
+    w.set(T::kMemberships, person, "dues_ledger", ledger.dump());
+}
+
 bool branch_officer(ActorRole r) {
     return r == ActorRole::BranchSecretary || r == ActorRole::BranchCommittee;
 }
@@ -161,24 +186,11 @@ public:
             } else {
                 auto check = zb::domain::check_payment(pay, profiles_of(rows, ledger), *first,
                                                        paid_months(ledger), rules_->policy.dues);
-                std::string reasons;
-                for (auto i : check.issues) {
-                    if (!reasons.empty()) reasons += "；";
-                    reasons += issue_text(i);
-                }
+                const auto reasons = issues_text(check, false);
                 state = reasons.empty() ? "ok" : "mismatch: " + reasons;
                 w.set(t, c.row, "expected_fen", check.expected_fen);
                 w.set(t, c.row, "difference_fen", check.difference_fen);
-                if (reasons.empty()) {
-                    nlohmann::json months = nlohmann::json::array();
-                    for (const auto& m : pay.months)
-                        months.push_back(m.to_string());
-                    ledger["payments"].push_back({{"id", c.row},
-                                                  {"months", months},
-                                                  {"amount_fen", pay.amount_fen},
-                                                  {"paid_on", pay.paid_on.to_string()}});
-                    w.set(T::kMemberships, person, "dues_ledger", ledger.dump());
-                }
+                if (reasons.empty()) record_payment(w, person, std::move(ledger), pay);
             }
             w.set(t, c.row, "check_state", state);
             w.set(t, c.row, "receipt_at", static_cast<std::int64_t>(cc.now_ms));
@@ -295,12 +307,7 @@ void register_dues_commands(ServerContext& ctx, std::shared_ptr<const OrgRules> 
             auto check = zb::domain::check_payment(pay, profiles_of(rows, ledger), *first,
                                                    paid_months(ledger), rules->policy.dues);
             const bool voluntary = a.raw().value("voluntary", false);
-            std::string reasons;
-            for (auto i : check.issues) {
-                if (voluntary && i == PaymentIssue::Overpaid) continue;
-                if (!reasons.empty()) reasons += "；";
-                reasons += issue_text(i);
-            }
+            const auto reasons = issues_text(check, voluntary);
             if (!reasons.empty())
                 return make_error(Errc::RuleViolation,
                                   reasons + "（应缴" + zb::domain::format_yuan(check.expected_fen) +
@@ -322,11 +329,7 @@ void register_dues_commands(ServerContext& ctx, std::shared_ptr<const OrgRules> 
             w.set(t, id, "expected_fen", check.expected_fen);
             w.set(t, id, "difference_fen", check.difference_fen);
             w.set(t, id, "receipt_at", static_cast<std::int64_t>(cc.now_ms));
-            ledger["payments"].push_back({{"id", id},
-                                          {"months", months_out},
-                                          {"amount_fen", pay.amount_fen},
-                                          {"paid_on", pay.paid_on.to_string()}});
-            w.set(T::kMemberships, person.value(), "dues_ledger", ledger.dump());
+            record_payment(w, person.value(), std::move(ledger), pay);
             return std::move(w.list());
         });
 
